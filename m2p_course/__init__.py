@@ -1,0 +1,58 @@
+"""m2p_course: the helper package of the Music-to-Pose (M2P) encoder course.
+
+Every public name is importable from here (``from m2p_course import M2PEncoder``); the
+modules load on first use, so ``import m2p_course`` stays fast and does not pull in
+librosa or matplotlib until they are needed.
+
+Stages and where they live::
+
+    features, audio, synth  music in: audio files, the 4800-dim recipe, the course's own songs
+    projection              MusicProjection            [B, T, 4800] -> [B, T, 1024]
+    positional              positional encoding        [T, 1024]
+    transformer             nn.TransformerEncoder      [B, T, 1024]
+    heads                   PoseHead, FaceHead         [B, T, 134], [B, 512]
+    soft_argmax             heatmaps -> coordinates    [..., H, W] -> [..., 2]
+    arcface                 ArcFaceLoss                the face identity loss
+    model                   M2PEncoder                 all of the above
+    shapes                  trace_shapes               every stage's shape, on the meta device
+    keypoints, viz          the 134-point skeleton, drawn and animated
+    choreography, data      synthetic dances and the SyntheticDanceDataset
+    metrics                 beat_alignment_score
+    widgets, exercises      what the notebooks use
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "checks": ["check_music_features", "check_padding_mask", "check_temperature"],
+    "projection": ["MusicProjection"],
+    "positional": ["positional_encoding", "SinusoidalPositionalEncoding"],
+    "transformer": ["build_transformer_encoder"],
+    "heads": ["PoseHead", "FaceHead", "masked_mean"],
+    "soft_argmax": ["soft_argmax2d", "spatial_softmax2d", "coordinate_grid"],
+    "arcface": ["ArcFaceLoss"],
+    "model": ["M2PEncoder"],
+    "shapes": ["trace_shapes", "ShapeTrace", "ShapeRow", "count_parameters"],
+    "env": ["setup", "seed_everything", "get_device", "versions"],
+}
+
+_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_NAME_TO_MODULE)
+
+
+def __getattr__(name: str):
+    module = _NAME_TO_MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'm2p_course' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,53 @@
+"""The first cell of every notebook: seed everything, pick a device, say what is in use."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+
+import numpy as np
+import torch
+
+__all__ = ["seed_everything", "get_device", "versions", "setup", "in_colab"]
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch (CPU and every GPU)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def get_device() -> torch.device:
+    """The GPU if there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the libraries the course uses (those installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("torch", "numpy", "librosa", "matplotlib", "ipywidgets", "m2p-course"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def setup(seed: int = 0, verbose: bool = True) -> torch.device:
+    """Seed everything, pick the device and (``verbose``) print the versions; returns the device."""
+    seed_everything(seed)
+    device = get_device()
+    if verbose:
+        print(" | ".join(f"{k} {v}" for k, v in versions().items()))
+        print(f"device: {device}, seed: {seed}")
+    return device

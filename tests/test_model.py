@@ -1,0 +1,236 @@
+import pytest
+import torch
+from torch import nn
+
+from m2p_course import FaceHead, M2PEncoder, MusicProjection, PoseHead, SinusoidalPositionalEncoding
+
+
+def _layers(seq):
+    return [(type(m).__name__, getattr(m, "in_features", getattr(m, "normalized_shape", None)),
+             getattr(m, "out_features", None)) for m in seq]
+
+
+def test_guide_usage_example(full_model):
+    torch.manual_seed(0)
+    music = torch.randn(2, 24, 4800)
+    with torch.no_grad():
+        pose_logits, face_embed = full_model(music)
+        heatmap = full_model.get_pose_heatmap(pose_logits)
+    assert pose_logits.shape == (2, 24, 134)
+    assert face_embed.shape == (2, 512)
+    assert heatmap.shape == (2, 24, 134)
+    assert torch.allclose(heatmap.sum(-1), torch.ones(2, 24), atol=1e-5)
+    assert torch.allclose(face_embed.norm(dim=-1), torch.ones(2), atol=1e-5)
+
+
+def test_music_projection_layers_match_guide(full_model):
+    proj = full_model.music_proj
+    assert isinstance(proj, MusicProjection)
+    assert _layers(proj) == [
+        ("Linear", 4800, 2048), ("LayerNorm", (2048,), None), ("GELU", None, None), ("Dropout", None, None),
+        ("Linear", 2048, 1024), ("LayerNorm", (1024,), None), ("GELU", None, None), ("Dropout", None, None),
+    ]
+    assert all(m.p == 0.1 for m in proj if isinstance(m, nn.Dropout))
+
+
+def test_transformer_configured_as_guide(full_model):
+    enc = full_model.transformer
+    assert isinstance(enc, nn.TransformerEncoder)
+    assert len(enc.layers) == 6
+    for layer in enc.layers:
+        assert isinstance(layer, nn.TransformerEncoderLayer)
+        assert layer.self_attn.embed_dim == 1024 and layer.self_attn.num_heads == 8
+        assert layer.self_attn.batch_first
+        assert layer.linear1.in_features == 1024 and layer.linear1.out_features == 4096
+        assert layer.linear2.out_features == 1024
+        assert layer.activation is torch.nn.functional.gelu or isinstance(layer.activation, nn.GELU)
+        assert not layer.norm_first  # post-norm, torch's default
+        assert layer.dropout.p == 0.1
+
+
+def test_heads_match_guide(full_model):
+    assert isinstance(full_model.pos_encoding, SinusoidalPositionalEncoding)
+    assert isinstance(full_model.pose_head, PoseHead)
+    assert _layers(full_model.pose_head) == [
+        ("Linear", 1024, 512), ("GELU", None, None), ("Dropout", None, None),
+        ("Linear", 512, 256), ("GELU", None, None), ("Dropout", None, None), ("Linear", 256, 134),
+    ]
+    assert isinstance(full_model.face_head, FaceHead)
+    assert _layers(full_model.face_head) == [
+        ("Linear", 1024, 512), ("GELU", None, None), ("Dropout", None, None), ("Linear", 512, 512),
+    ]
+
+
+def test_parameter_counts(full_model):
+    def linear(i, o):
+        return i * o + o
+    proj = linear(4800, 2048) + 2 * 2048 + linear(2048, 1024) + 2 * 1024
+    attn = 3 * linear(1024, 1024) + linear(1024, 1024)
+    layer = attn + linear(1024, 4096) + linear(4096, 1024) + 2 * (2 * 1024)
+    pose = linear(1024, 512) + linear(512, 256) + linear(256, 134)
+    face = linear(1024, 512) + linear(512, 512)
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(full_model.music_proj) == proj == 11_936_768
+    assert count(full_model.transformer) == 6 * layer
+    assert count(full_model.pose_head) == pose
+    assert count(full_model.face_head) == face
+    assert count(full_model.pos_encoding) == 0
+    assert count(full_model) == proj + 6 * layer + pose + face == 88_992_134
+
+
+def test_small_config_follows_hidden_dim():
+    model = M2PEncoder(music_input_dim=35, hidden_dim=64, num_layers=2)
+    assert model.music_proj[0].out_features == 128 and model.music_proj[4].out_features == 64
+    assert [model.pose_head[i].out_features for i in (0, 3, 6)] == [32, 16, 134]
+    assert model.face_head[0].out_features == 32 and model.face_head[3].out_features == 512
+    assert model.transformer.layers[0].linear1.out_features == 256
+    assert len(model.transformer.layers) == 2
+    pose, face = model.eval()(torch.randn(3, 7, 35))
+    assert pose.shape == (3, 7, 134) and face.shape == (3, 512)
+
+
+def test_dim_feedforward_can_be_set():
+    model = M2PEncoder(hidden_dim=64, num_layers=1, dim_feedforward=100, music_input_dim=8)
+    assert model.transformer.layers[0].linear1.out_features == 100
+
+
+def test_long_sequence_works(small_model):
+    with torch.no_grad():
+        pose, face = small_model(torch.randn(1, 6000, 48))
+    assert pose.shape == (1, 6000, 134) and face.shape == (1, 32)
+
+
+def test_guide_dimension_message(full_model):
+    with pytest.raises(ValueError, match=r"^Expected music features dimension 4800, got 4096$"):
+        full_model(torch.randn(2, 24, 4096))
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    (torch.randn(24, 48), ValueError, r"3-D \[B, T, 48\], got 2-D"),
+    (torch.randn(1, 2, 24, 48), ValueError, r"3-D .* got 4-D"),
+    (torch.ones(2, 24, 48, dtype=torch.int64), TypeError, r"floating-point .* torch.int64"),
+    (torch.randn(0, 24, 48), ValueError, r"B > 0 and T > 0, got shape \(0, 24, 48\)"),
+    (torch.randn(2, 0, 48), ValueError, r"B > 0 and T > 0, got shape \(2, 0, 48\)"),
+    (torch.full((2, 4, 48), float("nan")), ValueError, r"NaN or Inf"),
+    (torch.full((2, 4, 48), float("inf")), ValueError, r"NaN or Inf"),
+    (torch.randn(2, 4, 48, dtype=torch.float64), TypeError, r"dtype torch.float64 but the model's weights are torch.float32"),
+    ([[0.0] * 48], TypeError, r"torch.Tensor .* got list"),
+])
+def test_bad_music_features(small_model, bad, error, match):
+    with pytest.raises(error, match=match):
+        small_model(bad)
+
+
+@pytest.mark.parametrize("mask, error, match", [
+    (torch.zeros(2, 5, dtype=torch.bool), ValueError, r"shape \[B, T\] = \(2, 4\), got \(2, 5\)"),
+    (torch.zeros(4, dtype=torch.bool), ValueError, r"shape \[B, T\]"),
+    (torch.zeros(2, 4), TypeError, r"torch.bool .* got torch.float32"),
+    (torch.ones(2, 4, dtype=torch.bool), ValueError, r"every frame as padded in batch row\(s\) \[0, 1\]"),
+    ("no", TypeError, r"bool torch.Tensor"),
+])
+def test_bad_padding_mask(small_model, mask, error, match):
+    with pytest.raises(error, match=match):
+        small_model(torch.randn(2, 4, 48), padding_mask=mask)
+
+
+@pytest.mark.parametrize("temperature, error", [(0, ValueError), (-1.0, ValueError), (float("nan"), ValueError),
+                                                ("1", TypeError), (True, TypeError)])
+def test_bad_temperature(small_model, temperature, error):
+    logits = torch.randn(2, 4, 134)
+    with pytest.raises(error, match="temperature"):
+        small_model.get_pose_heatmap(logits, temperature=temperature)
+
+
+def test_heatmap_rejects_wrong_logits(small_model):
+    with pytest.raises(ValueError, match=r"pose_logits must end in \(134,\)"):
+        small_model.get_pose_heatmap(torch.randn(2, 4, 133))
+
+
+def test_coordinates_need_a_spatial_head(full_model):
+    with pytest.raises(ValueError, match=r"no spatial axis.*heatmap_size=\(H, W\)"):
+        full_model.get_pose_coordinates(torch.randn(2, 24, 134))
+
+
+def test_spatial_head_heatmaps_and_coordinates():
+    torch.manual_seed(0)
+    model = M2PEncoder(music_input_dim=48, hidden_dim=64, num_heads=4, num_layers=1, heatmap_size=(8, 6)).eval()
+    with torch.no_grad():
+        logits, face = model(torch.randn(2, 5, 48))
+        heatmap = model.get_pose_heatmap(logits, temperature=0.5)
+        coords = model.get_pose_coordinates(logits)
+    assert logits.shape == (2, 5, 134, 8, 6)
+    assert heatmap.shape == (2, 5, 134, 8, 6)
+    assert torch.allclose(heatmap.sum(dim=(-2, -1)), torch.ones(2, 5, 134), atol=1e-5)
+    assert coords.shape == (2, 5, 134, 2)
+    assert coords.abs().max() <= 1.0
+    assert model.pose_head[6].out_features == 134 * 8 * 6
+
+
+@pytest.mark.parametrize("size", [(8,), (0, 4), (4.0, 4), "16x16"])
+def test_bad_heatmap_size(size):
+    with pytest.raises((TypeError, ValueError), match="heatmap"):
+        M2PEncoder(hidden_dim=64, num_layers=1, heatmap_size=size)
+
+
+def test_heads_must_divide_hidden():
+    with pytest.raises(ValueError, match="divisible by the number of heads 7"):
+        M2PEncoder(hidden_dim=64, num_heads=7)
+
+
+@pytest.mark.parametrize("kwargs", [dict(hidden_dim=0), dict(num_layers=-1), dict(music_input_dim=2.5),
+                                    dict(dropout=1.5)])
+def test_bad_constructor_arguments(kwargs):
+    with pytest.raises((TypeError, ValueError)):
+        M2PEncoder(**kwargs)
+
+
+def test_padding_does_not_change_valid_frames(small_model):
+    torch.manual_seed(1)
+    short = torch.randn(1, 10, 48)
+    padded = torch.cat([short, 100 * torch.randn(1, 6, 48)], dim=1)
+    mask = torch.zeros(1, 16, dtype=torch.bool)
+    mask[:, 10:] = True
+    with torch.no_grad():
+        pose_a, face_a = small_model(short)
+        pose_b, face_b = small_model(padded, padding_mask=mask)
+        pose_c, face_c = small_model(padded)  # without the mask the padding leaks in
+    assert torch.allclose(pose_a, pose_b[:, :10], atol=1e-5)
+    assert torch.allclose(face_a, face_b, atol=1e-5)
+    assert not torch.allclose(face_a, face_c, atol=1e-3)
+
+
+def test_padding_mask_in_a_mixed_batch(small_model):
+    torch.manual_seed(2)
+    a, b = torch.randn(1, 6, 48), torch.randn(1, 9, 48)
+    batch = torch.cat([torch.cat([a, torch.zeros(1, 3, 48)], dim=1), b])
+    mask = torch.tensor([[False] * 6 + [True] * 3, [False] * 9])
+    with torch.no_grad():
+        pose, face = small_model(batch, padding_mask=mask)
+        pose_a, face_a = small_model(a)
+        pose_b, face_b = small_model(b)
+    assert torch.allclose(pose[0, :6], pose_a[0], atol=1e-5)
+    assert torch.allclose(pose[1], pose_b[0], atol=1e-5)
+    assert torch.allclose(face, torch.cat([face_a, face_b]), atol=1e-5)
+
+
+def test_deterministic_with_seed():
+    def build_and_run():
+        torch.manual_seed(123)
+        model = M2PEncoder(music_input_dim=16, hidden_dim=32, num_heads=4, num_layers=1).eval()
+        with torch.no_grad():
+            return model(torch.randn(2, 3, 16))
+    (p1, f1), (p2, f2) = build_and_run(), build_and_run()
+    assert torch.equal(p1, p2) and torch.equal(f1, f2)
+
+
+def test_gradients_flow_to_every_parameter(small_model):
+    model = M2PEncoder(music_input_dim=48, hidden_dim=64, num_heads=4, num_layers=2, face_embed_dim=32).train()
+    pose, face = model(torch.randn(2, 5, 48))
+    (pose.square().mean() + face.sum()).backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not missing
+
+
+def test_device_mismatch_is_a_clear_error(small_model):
+    with pytest.raises(ValueError, match="music_features are on meta but the model is on cpu"):
+        small_model(torch.empty(1, 2, 48, device="meta"))
