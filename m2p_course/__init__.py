@@ -38,6 +38,10 @@ _EXPORTS = {
     "model": ["M2PEncoder"],
     "shapes": ["trace_shapes", "ShapeTrace", "ShapeRow", "count_parameters"],
     "env": ["setup", "seed_everything", "get_device", "versions"],
+    "keypoints": ["NUM_KEYPOINTS", "KEYPOINT_NAMES", "GROUPS", "FACE_PARTS", "BODY_PARTS", "FINGERS", "SKELETON",
+                  "EDGE_GROUPS", "EDGE_GROUP_NAMES", "index", "hand_finger", "check_pose", "rest_pose"],
+    "viz": ["draw_pose", "draw_pose_artists", "PoseArtists", "plot_pose_grid", "save_pose_figure",
+            "make_pose_animation", "animation_html", "animate_poses"],
 }
 
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
