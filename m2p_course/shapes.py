@@ -100,7 +100,8 @@ def trace_shapes(model: M2PEncoder | dict, music_features_or_shape, padding_mask
     try:
         with torch.no_grad():
             pose_logits, _ = meta(x, mask)
-            rows.append(ShapeRow("pose heatmap", "softmax", tuple(meta.get_pose_heatmap(pose_logits).shape), 0))
+            kind = "softmax over joints" if meta.heatmap_size is None else "spatial_softmax2d"
+            rows.append(ShapeRow("pose heatmap", kind, tuple(meta.get_pose_heatmap(pose_logits).shape), 0))
             if meta.heatmap_size is not None:
                 coords = meta.get_pose_coordinates(pose_logits)
                 rows.append(ShapeRow("pose coordinates", "soft_argmax2d", tuple(coords.shape), 0))

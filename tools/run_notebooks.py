@@ -5,7 +5,7 @@
     python tools/run_notebooks.py notebooks/03_*.ipynb  # some of them
 
 Outputs are regenerated, never hand-edited. Each notebook runs in its own folder with the
-current Python environment's kernel; widget state is not saved (it would bloat the files
+current Python environment's kernel; widget state is dropped (it would bloat the files
 and only replays in a live kernel); execution timestamps are dropped so re-runs diff cleanly.
 Prints each notebook's wall time. Exits non-zero if a cell fails (cells tagged
 ``# NBVAL_RAISES_EXCEPTION`` are allowed to raise).
@@ -26,15 +26,16 @@ RAISES = "NBVAL_RAISES_EXCEPTION"
 
 
 def prepare(nb: nbformat.NotebookNode) -> None:
-    """Let cells marked ``# NBVAL_RAISES_EXCEPTION`` raise without stopping the run."""
+    """Let cells marked ``# NBVAL_RAISES_EXCEPTION`` raise without stopping the run.
+
+    nbclient reads a ``raises-exception`` tag; it is added for the run only (``clean`` takes
+    it off again), since nbval warns when a cell carries both the tag and the comment.
+    """
     for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        tags = cell.metadata.setdefault("tags", [])
-        if RAISES in cell.source and "raises-exception" not in tags:
-            tags.append("raises-exception")
-        if not tags:
-            del cell.metadata["tags"]
+        if cell.cell_type == "code" and RAISES in cell.source:
+            tags = cell.metadata.setdefault("tags", [])
+            if "raises-exception" not in tags:
+                tags.append("raises-exception")
 
 
 def clean(nb: nbformat.NotebookNode) -> None:
@@ -43,6 +44,11 @@ def clean(nb: nbformat.NotebookNode) -> None:
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        tags = [t for t in cell.metadata.get("tags", []) if t != "raises-exception"]
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
         if cell.cell_type == "code":
             for output in cell.get("outputs", []):
                 output.get("metadata", {}).pop("execution", None)
@@ -52,7 +58,9 @@ def run(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     prepare(nb)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
+    # store_widget_state must stay True: nbclient 0.11 fails on Output widgets without it;
+    # clean() drops the stored state afterwards.
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     elapsed = time.perf_counter() - start
