@@ -1,0 +1,129 @@
+"""The Beat Alignment Score (BAS): does the dance stop on the music's beats?
+
+AI Choreographer (Li et al., 2021) defined it and Bailando (Siyao et al., 2022) fixed the
+form every later paper reports:
+
+1. the *speed* of the dance at each frame: the mean over the joints of |velocity|;
+2. smoothed with a Gaussian of ``smooth`` = 5 frames (``scipy.ndimage.gaussian_filter1d``);
+3. its local minima are the *kinematic beats* t_d: the moments the body "hits" a pose;
+4. each music beat t_m scores ``exp(-min_d (t_d - t_m)^2 / (2 sigma^2))`` with
+   ``sigma`` = 3 frames, and BAS is the mean over the music beats.
+
+A score of 1 means a kinematic beat sits exactly on every music beat. Published values on
+AIST++ (60 FPS): ground truth 0.237, FACT 0.221, Bailando 0.233.
+
+One deliberate detail: the velocity is the central difference ``np.gradient`` along time,
+so speed[t] belongs to frame t. Bailando's code takes forward differences (T - 1 speeds,
+speed[t] between frames t and t + 1), which puts every minimum half a frame early and,
+for a motion that turns around exactly on a frame, gives two equal neighbours that
+``argrelextrema(np.less)`` does not count as a minimum at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from numbers import Real
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import argrelextrema
+
+__all__ = ["joint_speed", "kinematic_beats", "beat_alignment_score"]
+
+
+def _as_motion(pose) -> np.ndarray:
+    """Check a motion [T, J, D] (numpy or torch) and return it as numpy float64."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(pose, torch.Tensor):
+        pose = pose.detach().cpu().double().numpy()
+    elif not isinstance(pose, np.ndarray):
+        raise TypeError(f"expected pose as a numpy array or torch tensor of shape [T, J, D] "
+                        f"(e.g. [T, 134, 2]), got {type(pose).__name__}")
+    if not (np.issubdtype(pose.dtype, np.floating) or np.issubdtype(pose.dtype, np.integer)):
+        raise TypeError(f"expected pose with real numbers, got dtype {pose.dtype}")
+    if pose.ndim != 3 or min(pose.shape[1:]) == 0:
+        raise ValueError(f"expected pose of shape [T, J, D] (frames, joints, coordinates), "
+                         f"got shape {tuple(pose.shape)}")
+    if pose.shape[0] < 3:
+        raise ValueError(f"expected at least 3 frames (a local minimum needs two neighbours), "
+                         f"got {pose.shape[0]}")
+    if not np.isfinite(pose).all():
+        raise ValueError(f"expected finite pose coordinates, got "
+                         f"{int((~np.isfinite(pose)).sum())} NaN/Inf values")
+    return pose.astype(np.float64, copy=False)
+
+
+def _check_width(name: str, value, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"expected {name} as a number of frames, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"expected {name} {bound} (frames), got {value}")
+    return value
+
+
+def joint_speed(pose, smooth: float = 5.0) -> np.ndarray:
+    """Mean joint speed per frame, Gaussian-smoothed: [T, J, D] -> [T] float64.
+
+    speed[t] = mean_j |pose[t+1, j] - pose[t-1, j]| / 2 (one-sided at the ends), in
+    coordinate units per frame; ``smooth`` is the Gaussian's sigma in frames (0 = none).
+    """
+    motion = _as_motion(pose)
+    smooth = _check_width("smooth", smooth, allow_zero=True)
+    speed = np.linalg.norm(np.gradient(motion, axis=0), axis=-1).mean(axis=-1)
+    return gaussian_filter1d(speed, smooth) if smooth > 0 else speed
+
+
+def kinematic_beats(pose, smooth: float = 5.0) -> np.ndarray:
+    """Frames where the smoothed joint speed has a strict local minimum: [T, J, D] -> [K] int64.
+
+    A motionless pose has a constant speed and therefore no kinematic beats (K = 0).
+    """
+    speed = joint_speed(pose, smooth)
+    return argrelextrema(speed, np.less)[0].astype(np.int64)
+
+
+def _as_beat_frames(music_beat_frames, num_frames: int) -> np.ndarray:
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(music_beat_frames, torch.Tensor):
+        music_beat_frames = music_beat_frames.detach().cpu().numpy()
+    beats = np.asarray(music_beat_frames)
+    if not (np.issubdtype(beats.dtype, np.integer) or np.issubdtype(beats.dtype, np.floating)):
+        raise TypeError(f"expected music_beat_frames as numbers (frame indices), got dtype {beats.dtype}")
+    if beats.ndim != 1:
+        raise ValueError(f"expected music_beat_frames as a 1-D array of frame indices, "
+                         f"got shape {beats.shape}")
+    if beats.size == 0:
+        raise ValueError("expected at least one music beat, got none: BAS averages over the "
+                         "music beats and is undefined without them")
+    beats = beats.astype(np.float64)
+    if not np.isfinite(beats).all():
+        raise ValueError("expected finite music_beat_frames, got NaN/Inf")
+    outside = beats[(beats < 0) | (beats > num_frames - 1)]
+    if outside.size:
+        raise ValueError(f"expected music_beat_frames in [0, {num_frames - 1}] for a pose of "
+                         f"{num_frames} frames, got {outside[:5].tolist()}")
+    return beats
+
+
+def beat_alignment_score(pose, music_beat_frames, sigma: float = 3.0,
+                         smooth: float = 5.0) -> float:
+    """Beat Alignment Score of one dance, in [0, 1]: pose [T, J, D], beats [M] -> float.
+
+    pose:               [T, J, D] numpy array or torch tensor (e.g. [T, 134, 2])
+    music_beat_frames:  [M] frame indices of the music's beats, each in [0, T - 1]
+    sigma:              tolerance in frames (3, as in AI Choreographer and Bailando)
+    smooth:             sigma in frames of the Gaussian applied to the speed (5)
+
+    A still pose has no kinematic beats, so no music beat is matched: the score is 0.0.
+    Raises ValueError for no music beats or beats outside the pose's frames.
+    """
+    sigma = _check_width("sigma", sigma)
+    motion = _as_motion(pose)
+    beats = _as_beat_frames(music_beat_frames, motion.shape[0])
+    kinematic = kinematic_beats(motion, smooth)
+    if kinematic.size == 0:
+        return 0.0
+    distance = np.abs(beats[:, None] - kinematic[None, :]).min(axis=1)
+    return float(np.exp(-distance**2 / (2 * sigma**2)).mean())
