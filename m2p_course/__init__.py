@@ -38,10 +38,21 @@ _EXPORTS = {
     "model": ["M2PEncoder"],
     "shapes": ["trace_shapes", "ShapeTrace", "ShapeRow", "count_parameters"],
     "env": ["setup", "seed_everything", "get_device", "versions"],
+    "audio": ["load_audio", "validate_audio"],
+    "features": ["FeatureGroup", "FeatureRecipe", "DEFAULT_RECIPE", "EDGE_BASELINE_RECIPE", "extract_music_features",
+                 "frame_descriptors", "stack_context", "extract_features_batch", "load_precomputed_features",
+                 "num_pose_frames", "track_beats"],
+    "synth": ["synth_music", "SynthSong", "Chord", "STYLES", "default_song", "write_wav", "DEFAULT_SONG", "parse_key"],
+    "choreography": ["DancerStyle", "DANCER_STYLES", "DANCER_NAMES", "MOVES", "dancer_style", "generate_dance",
+                     "dance_for_song", "random_motion"],
+    "data": ["SyntheticDanceDataset", "pad_collate", "default_cache_dir"],
+    "metrics": ["beat_alignment_score", "kinematic_beats", "joint_speed"],
+    "attention": ["scaled_dot_product_attention", "multi_head_attention", "attention_maps",
+                  "encoder_layer_by_hand", "attention_memory_bytes"],
     "keypoints": ["NUM_KEYPOINTS", "KEYPOINT_NAMES", "GROUPS", "FACE_PARTS", "BODY_PARTS", "FINGERS", "SKELETON",
                   "EDGE_GROUPS", "EDGE_GROUP_NAMES", "index", "hand_finger", "check_pose", "rest_pose"],
     "viz": ["draw_pose", "draw_pose_artists", "PoseArtists", "plot_pose_grid", "save_pose_figure",
-            "make_pose_animation", "animation_html", "animate_poses"],
+            "make_pose_animation", "animation_html", "animate_poses", "save_features_figure"],
 }
 
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -1,9 +1,10 @@
 """The ``m2p-course`` command.
 
-    m2p-course demo                 the guide's usage example on the full-size model, seeded,
-                                    with the shape of every stage
-    m2p-course demo --audio FILE    the same, starting from your own music
-    m2p-course shapes --frames 5400 the shape table for any B and T (meta device: instant)
+    m2p-course demo                  music -> features -> the full-size encoder -> shapes and pictures,
+                                     on the course's embedded default song
+    m2p-course demo --audio FILE     the same on your own music (wav, flac, ogg, mp3)
+    m2p-course guide                 the guide's usage example, verbatim (random [2, 24, 4800])
+    m2p-course shapes --frames 5400  the shape table for any B, T and size (meta device: instant)
 """
 
 from __future__ import annotations
@@ -13,22 +14,13 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _print_outputs(model, music_features) -> None:
+    """Run the model and print the guide's output lines; returns nothing."""
     import torch
 
-    from .env import seed_everything
-    from .model import M2PEncoder
-    from .shapes import trace_shapes
-
-    seed_everything(args.seed)
-    print("M2P encoder demo: the guide's usage example on the full-size model "
-          f"(seed {args.seed}, device cpu)\n")
-    model = M2PEncoder(music_input_dim=4800, hidden_dim=1024, pose_channels=134, face_embed_dim=512).eval()
-    music_features = torch.randn(2, 24, 4800)  # [B=2, T=24, 4800], as in the guide
-    print(f"music features: {tuple(music_features.shape)} (random, as in the guide)")
     start = time.perf_counter()
     with torch.no_grad():
         pose_logits, face_embed = model(music_features)
@@ -37,12 +29,84 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Pose: {pose_logits.shape}")
     print(f"Face: {face_embed.shape}")
     print(f"Heatmap: {heatmap.shape}")
-    try:
-        model.get_pose_coordinates(pose_logits)
-    except ValueError as exc:
-        print(f"Coordinates: not available on the guide's model ({str(exc).split(':')[0]}; "
-              "build it with heatmap_size=(H, W))")
-    print(f"forward pass: {elapsed * 1000:.0f} ms\n")
+    print("Coordinates: none on the guide's model (no spatial axis); M2PEncoder(heatmap_size=(H, W)) has them")
+    print(f"forward pass: {elapsed * 1000:.0f} ms on {music_features.device}\n")
+
+
+def _full_size_model(seed: int):
+    from .env import seed_everything
+    from .model import M2PEncoder
+
+    seed_everything(seed)
+    return M2PEncoder(music_input_dim=4800, hidden_dim=1024, pose_channels=134, face_embed_dim=512).eval()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from .choreography import dance_for_song, generate_dance
+    from .features import DEFAULT_RECIPE, frame_descriptors, stack_context
+    from .shapes import trace_shapes
+    from .viz import save_features_figure, save_pose_figure
+
+    fps, recipe = args.fps, DEFAULT_RECIPE
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    if args.audio is None:
+        from .synth import default_song
+
+        song = default_song()
+        y, sr, name = song.audio, song.sr, f"the default song ({song.bpm:g} BPM {song.style}, key {song.key})"
+    else:
+        from .audio import load_audio
+
+        song = None
+        y, sr = load_audio(args.audio)
+        name = str(args.audio)
+    print(f"music: {name}, {len(y) / sr:.1f} s at {sr} Hz")
+
+    descriptors = frame_descriptors(y, sr, fps=fps, recipe=recipe)             # [T, 48]
+    features = stack_context(descriptors, recipe.context)                      # [T, 4800]
+    beat_frames = np.flatnonzero(descriptors[:, recipe.group_columns("beat")][:, 0] > 0.5)
+    print(f"features: [T, {recipe.dim}] = {list(features.shape)} "
+          f"({recipe.frame_dim} per frame x {recipe.context} frames of context, {fps} frames per second)")
+    print(f"beats found: {len(beat_frames)}\n")
+
+    frames = min(len(features), int(args.max_seconds * fps))
+    if frames < len(features):
+        print(f"(the encoder sees the first {args.max_seconds:g} s: {frames} of {len(features)} frames)")
+    model = _full_size_model(args.seed)
+    music_features = torch.from_numpy(features[None, :frames])                 # [B=1, T, 4800]
+    print(f"music features: {music_features.shape}")
+    _print_outputs(model, music_features)
+    print(trace_shapes(model, music_features))
+
+    if song is not None:
+        dance = dance_for_song(song, fps=fps, style="bouncer", seed=args.seed)
+        what = "the synthetic choreography for the song"
+    else:
+        beat_times = beat_frames / fps
+        dance = generate_dance(beat_times, beat_times[::4], len(features), fps=fps, style="bouncer", seed=args.seed)
+        what = "a synthetic dance on the beats found in your music"
+    features_png = save_features_figure(descriptors, out / "features.png", recipe=recipe, fps=fps,
+                                        beat_frames=beat_frames)
+    dance_png = save_pose_figure(dance, out / "dance.png", fps=fps)
+    print(f"\nwrote {features_png} (the music descriptors over time, beats on top)")
+    print(f"wrote {dance_png} ({what}; the untrained encoder's logits have no coordinates to draw)")
+    return 0
+
+
+def _guide(args: argparse.Namespace) -> int:
+    import torch
+
+    from .shapes import trace_shapes
+
+    model = _full_size_model(args.seed)
+    music_features = torch.randn(2, 24, 4800)  # [B=2, T=24, 4800], as in the guide
+    print(f"music features: {music_features.shape} (random, as in the guide; seed {args.seed})")
+    _print_outputs(model, music_features)
     print(trace_shapes(model, music_features))
     return 0
 
@@ -60,9 +124,20 @@ def _shapes(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="m2p-course", description="The M2P encoder course's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the guide's usage example on the full-size model")
+
+    demo = sub.add_parser("demo", help="music -> features -> the full-size encoder; shapes and pictures")
+    demo.add_argument("--audio", type=Path, default=None, help="a music file (default: the course's own song)")
+    demo.add_argument("--out", type=Path, default=Path("m2p_demo"), help="folder for the pictures (default: m2p_demo)")
+    demo.add_argument("--fps", type=int, default=30, help="pose frames per second (default 30)")
+    demo.add_argument("--max-seconds", type=float, default=30.0,
+                      help="how much of the music the encoder sees (default 30 s; attention grows with T^2)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_demo)
+
+    guide = sub.add_parser("guide", help="the guide's usage example on random [2, 24, 4800] features")
+    guide.add_argument("--seed", type=int, default=0)
+    guide.set_defaults(func=_guide)
+
     shapes = sub.add_parser("shapes", help="print every stage's shape for a B, T and model size")
     shapes.add_argument("--batch", type=int, default=2)
     shapes.add_argument("--frames", type=int, default=24)
@@ -76,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "max_seconds", 1.0) <= 0:
+        print("m2p-course: error: --max-seconds must be > 0", file=sys.stderr)
+        return 2
     try:
         return args.func(args)
     except (ValueError, TypeError, FileNotFoundError) as exc:

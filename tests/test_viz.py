@@ -232,3 +232,17 @@ def test_left_hand_is_drawn_on_the_image_right():
     assert left_wrist_px[0] > fig.bbox.width / 2
     head_px, foot_px = to_px(pose[index("nose")]), to_px(pose[index("left_heel")])
     assert head_px[1] > foot_px[1]                       # display y is up: head on top
+
+
+def test_save_features_figure(tmp_path):
+    from m2p_course.features import DEFAULT_RECIPE, EDGE_BASELINE_RECIPE
+    from m2p_course.viz import save_features_figure
+
+    rng = np.random.default_rng(0)
+    path = save_features_figure(rng.standard_normal((90, 48)), tmp_path / "f.png", beat_frames=[0, 15, 30])
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    save_features_figure(rng.standard_normal((10, 35)), tmp_path / "e.png", recipe=EDGE_BASELINE_RECIPE)
+    with pytest.raises(ValueError, match=r"\[T, 48\].*got shape \(10, 35\)"):
+        save_features_figure(np.zeros((10, 35)), tmp_path / "x.png", recipe=DEFAULT_RECIPE)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_features_figure(np.zeros((10, 48)), tmp_path / "no" / "x.png")
