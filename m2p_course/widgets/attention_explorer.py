@@ -3,9 +3,9 @@
 Plain functions do the work (and return data or a matplotlib Figure); the two widgets only
 wire sliders to them:
 
-* ``softmax_saturation`` / ``plot_softmax_saturation`` / ``scaling_explorer``: the softmax of
+* ``softmax_saturation`` / ``plot_softmax_saturation`` / ``scaling_widget``: the softmax of
   q.k scores with and without the 1/sqrt(d_k) scale, for a growing d_k.
-* ``plot_attention_map`` / ``mean_attention_distance`` / ``attention_map_explorer``: the
+* ``plot_attention_map`` / ``mean_attention_distance`` / ``attention_map_widget``: the
   ``[layers, B, heads, T, T]`` maps of ``m2p_course.attention.attention_maps`` as heatmaps
   over the music's time axis, with the beats drawn in.
 * ``plot_attention_memory``: the bytes of the attention matrices for T up to a whole song.
@@ -28,11 +28,11 @@ __all__ = [
     "softmax_saturation",
     "saturation_curve",
     "plot_softmax_saturation",
-    "scaling_explorer",
+    "scaling_widget",
     "mean_attention_distance",
     "attention_by_offset",
     "plot_attention_map",
-    "attention_map_explorer",
+    "attention_map_widget",
     "plot_attention_memory",
 ]
 
@@ -107,7 +107,7 @@ def plot_softmax_saturation(d_k: int = 128, num_keys: int = 16, seed: int = 0):
     return fig
 
 
-def scaling_explorer(num_keys: int = 16) -> widgets.VBox:
+def scaling_widget(num_keys: int = 16) -> widgets.VBox:
     """A widget: choose d_k (and a random query) and see the softmax with and without the scale."""
     check_positive_int(num_keys, "num_keys")
 
@@ -217,7 +217,7 @@ def plot_attention_map(maps: torch.Tensor, layer: int = 0, head: int | None = 0,
     return fig
 
 
-def attention_map_explorer(maps: torch.Tensor, fps: float = 30.0, beat_times=None) -> widgets.VBox:
+def attention_map_widget(maps: torch.Tensor, fps: float = 30.0, beat_times=None) -> widgets.VBox:
     """A widget over ``maps [layers, B, heads, T, T]``: pick the layer, the head (or their mean), the clip."""
     maps = _check_maps(maps)
     layers, batch_size, heads = maps.shape[:3]

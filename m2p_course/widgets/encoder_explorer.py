@@ -10,7 +10,7 @@ matrix products, which are nearly all of the work)::
     feed-forward          2 * T * E * F * 2     linear in T
 
 The quadratic part catches up with the linear part at ``T = 2E + F`` (6144 frames for the
-guide: 3.4 minutes at 30 FPS). ``encoder_cost_explorer`` shows it for any size, length and depth.
+guide: 3.4 minutes at 30 FPS). ``encoder_cost_widget`` shows it for any size, length and depth.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ __all__ = [
     "flops_table",
     "encoder_summary",
     "plot_encoder_flops",
-    "encoder_cost_explorer",
+    "encoder_cost_widget",
 ]
 
 LINEAR_PARTS = ("q, k, v projections", "output projection", "feed-forward")
@@ -154,7 +154,7 @@ def encoder_summary(length: int, d_model: int = 1024, nhead: int = 8, dim_feedfo
     return "\n".join(lines)
 
 
-def encoder_cost_explorer(fps: int = 30) -> widgets.VBox:
+def encoder_cost_widget(fps: int = 30) -> widgets.VBox:
     """A widget: choose T, the width and the depth; see the parameter and FLOP counts and where T^2 takes over."""
     check_positive_int(fps, "fps")
 

@@ -10,7 +10,7 @@ import torch  # noqa: E402
 
 from m2p_course.attention import attention_maps, attention_memory_bytes  # noqa: E402
 from m2p_course.model import M2PEncoder  # noqa: E402
-from m2p_course.widgets import attention_map_explorer, scaling_explorer  # noqa: E402
+from m2p_course.widgets import attention_map_widget, scaling_widget  # noqa: E402
 from m2p_course.widgets.attention_explorer import (attention_by_offset, mean_attention_distance,  # noqa: E402
                                                    plot_attention_map, plot_attention_memory,
                                                    plot_softmax_saturation, saturation_curve, softmax_saturation)
@@ -59,7 +59,7 @@ def test_plot_softmax_saturation_figure():
     (lambda: softmax_saturation(8.0), TypeError),
     (lambda: saturation_curve([]), ValueError),
     (lambda: saturation_curve([4, -1]), ValueError),
-    (lambda: scaling_explorer(num_keys=0), ValueError),
+    (lambda: scaling_widget(num_keys=0), ValueError),
 ])
 def test_saturation_bad_input(call, error):
     with pytest.raises(error):
@@ -67,7 +67,7 @@ def test_saturation_bad_input(call, error):
 
 
 def test_scaling_explorer_builds():
-    w = scaling_explorer()
+    w = scaling_widget()
     assert isinstance(w, widgets.VBox)
     dropdowns = [c for row in w.children if isinstance(row, widgets.HBox) for c in row.children
                  if isinstance(c, widgets.Dropdown)]
@@ -137,11 +137,11 @@ def test_maps_must_be_5d_square_tensors(bad, error):
     with pytest.raises(error):
         plot_attention_map(bad)
     with pytest.raises(error):
-        attention_map_explorer(bad)
+        attention_map_widget(bad)
 
 
 def test_attention_explorer_builds(maps):
-    w = attention_map_explorer(maps, fps=30, beat_times=[0.5])
+    w = attention_map_widget(maps, fps=30, beat_times=[0.5])
     assert isinstance(w, widgets.VBox)
     controls = {c.description: c for row in w.children if isinstance(row, widgets.HBox) for c in row.children}
     assert controls["layer"].max == 1
@@ -174,5 +174,5 @@ def test_plot_attention_memory_bad_input(kwargs):
 def test_package_names_are_the_functions_whatever_the_import_order():
     import m2p_course.widgets as package
     import m2p_course.widgets.attention_explorer as module
-    assert package.attention_map_explorer is module.attention_map_explorer
+    assert package.attention_map_widget is module.attention_map_widget
     assert package.plot_attention_map is module.plot_attention_map

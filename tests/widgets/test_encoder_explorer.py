@@ -10,7 +10,7 @@ from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from m2p_course.transformer import build_transformer_encoder  # noqa: E402
-from m2p_course.widgets import encoder_cost_explorer  # noqa: E402
+from m2p_course.widgets import encoder_cost_widget  # noqa: E402
 from m2p_course.widgets.encoder_explorer import (crossover_length, encoder_flops,  # noqa: E402
                                                  encoder_layer_parameters, encoder_summary, flops_table,
                                                  plot_encoder_flops)
@@ -88,7 +88,7 @@ def test_flops_table_and_summary():
     (lambda: flops_table([]), ValueError),
     (lambda: crossover_length(0), ValueError),
     (lambda: plot_encoder_flops(max_length=0), ValueError),
-    (lambda: encoder_cost_explorer(fps=0), ValueError),
+    (lambda: encoder_cost_widget(fps=0), ValueError),
 ])
 def test_bad_input(call, error):
     with pytest.raises(error):
@@ -109,7 +109,7 @@ def test_plot_encoder_flops_curves():
 
 
 def test_encoder_explorer_builds():
-    w = encoder_cost_explorer()
+    w = encoder_cost_widget()
     assert isinstance(w, widgets.VBox)
     controls = {c.description: c for row in w.children if isinstance(row, widgets.HBox) for c in row.children}
     assert controls["T (frames)"].max == 5400
