@@ -23,7 +23,7 @@ Stages and where they live::
 
 from __future__ import annotations
 
-import importlib
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -55,19 +55,4 @@ _EXPORTS = {
             "make_pose_animation", "animation_html", "animate_poses", "save_features_figure"],
 }
 
-_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_NAME_TO_MODULE)
-
-
-def __getattr__(name: str):
-    module = _NAME_TO_MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'm2p_course' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -17,7 +17,6 @@ channels; a resample (soxr, through librosa) happens only when `sr` is given.
 
 from __future__ import annotations
 
-import numbers
 import os
 from pathlib import Path
 
@@ -25,16 +24,9 @@ import librosa
 import numpy as np
 import soundfile as sf
 
+from .checks import check_positive_int
+
 SILENCE_PEAK = 1e-4  # -80 dBFS: a clip whose loudest sample is quieter than this is "silent"
-
-
-def _check_rate(value, name: str) -> int:
-    """Return `value` as an int if it is a positive integer, else raise TypeError/ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
 
 
 def _to_mono(y: np.ndarray, source: str) -> np.ndarray:
@@ -63,8 +55,8 @@ def validate_audio(y, sr, *, source: str = "audio array", fps: int = 30) -> np.n
     Returns (n,) float32.  Raises TypeError for a wrong type/dtype, ValueError for a wrong
     shape, empty, non-finite, silent (peak below SILENCE_PEAK) or too-short audio.
     """
-    sr = _check_rate(sr, "sr")
-    fps = _check_rate(fps, "fps")
+    sr = check_positive_int(sr, "sr")
+    fps = check_positive_int(fps, "fps")
     if not isinstance(y, np.ndarray):
         raise TypeError(
             f"{source}: expected a numpy array of audio samples, got {type(y).__name__}"
@@ -112,7 +104,7 @@ def load_audio(path, sr: int | None = None, *, fps: int = 30) -> tuple[np.ndarra
         raise TypeError(f"expected a path to an audio file (str or Path), got {type(path).__name__}")
     path = Path(path)
     if sr is not None:
-        sr = _check_rate(sr, "sr")
+        sr = check_positive_int(sr, "sr")
     if not path.exists():
         raise FileNotFoundError(f"audio file not found: {path}")
     if path.is_dir():

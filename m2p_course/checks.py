@@ -8,7 +8,7 @@ error deep inside torch.
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import torch
 
@@ -18,6 +18,7 @@ __all__ = [
     "check_padding_mask",
     "check_temperature",
     "check_positive_int",
+    "check_int",
 ]
 
 
@@ -85,10 +86,21 @@ def check_temperature(temperature) -> float:
     return float(temperature)
 
 
+def check_int(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    """Check an integer (Python or NumPy; bools are rejected) in ``[low, high]``; returns it as an int."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"in [{low}, {high}]" if low is not None and high is not None else (
+            f">= {low}" if low is not None else f"<= {high}")
+        raise ValueError(f"{name} must be {bounds}, got {value}")
+    return int(value)
+
+
 def check_positive_int(value, name: str) -> int:
-    """Check an integer hyper-parameter > 0 (bools are rejected)."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """Check an integer > 0 (Python or NumPy ints; bools are rejected); returns it as an int."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
     if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
+        raise ValueError(f"{name} must be a positive int (> 0), got {value}")
+    return int(value)

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .checks import check_int
 from .choreography import DANCER_NAMES, DANCER_STYLES, dance_for_song
 from .features import DEFAULT_RECIPE, FeatureRecipe, frame_descriptors, stack_context
 from .keypoints import NUM_KEYPOINTS
@@ -169,14 +170,6 @@ def _load(path: Path, key: str, frame_dim: int) -> _Clips:
 # argument checks
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"expected {name} as an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"expected {name} >= {low}, got {value}")
-    return int(value)
-
-
 def _check_seconds(seconds) -> float:
     if isinstance(seconds, bool) or not isinstance(seconds, Real):
         raise TypeError(f"expected seconds as a number, got {type(seconds).__name__}")
@@ -238,10 +231,10 @@ class SyntheticDanceDataset(Dataset):
                  bpm_range: tuple[float, float] = DEFAULT_BPM_RANGE, cache_dir=None):
         if not isinstance(recipe, FeatureRecipe):
             raise TypeError(f"expected recipe as a FeatureRecipe, got {type(recipe).__name__}")
-        self.num_clips = _check_int("num_clips", num_clips, 1)
+        self.num_clips = check_int(num_clips, "num_clips", 1)
         self.seconds = _check_seconds(seconds)
-        self.seed = _check_int("seed", seed, 0)
-        self.fps = _check_int("fps", fps, 1)
+        self.seed = check_int(seed, "seed", 0)
+        self.fps = check_int(fps, "fps", 1)
         self.recipe = recipe
         self.dancer_names = _check_styles(styles)
         self.bpm_range = _check_bpm_range(bpm_range)

@@ -63,6 +63,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .audio import load_audio, validate_audio
+from .checks import check_positive_int
 
 N_MELS = 128
 ZSCORE_EPS = 1e-6
@@ -282,14 +283,6 @@ _KINDS: dict[str, _Kind] = {
 }
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
-
-
 @dataclass(frozen=True)
 class FeatureGroup:
     """One per-frame descriptor group: `size` values per frame, named after what it computes.
@@ -305,7 +298,7 @@ class FeatureGroup:
     def __post_init__(self):
         if self.name not in _KINDS:
             raise ValueError(f"unknown feature group {self.name!r}; known: {', '.join(_KINDS)}")
-        _check_positive_int(self.size, f"size of group {self.name!r}")
+        check_positive_int(self.size, f"size of group {self.name!r}")
         fixed = _KINDS[self.name].size
         if fixed is not None and self.size != fixed:
             raise ValueError(f"group {self.name!r} has {fixed} values per frame, got size {self.size}")
@@ -347,7 +340,7 @@ class FeatureRecipe:
             raise ValueError(f"each group may appear once, got {names}")
         object.__setattr__(self, "groups", groups)
         for field in ("context", "hop", "n_fft"):
-            _check_positive_int(getattr(self, field), field)
+            check_positive_int(getattr(self, field), field)
         if self.n_fft < self.hop:
             raise ValueError(f"n_fft ({self.n_fft}) must be at least hop ({self.hop})")
 
@@ -363,7 +356,7 @@ class FeatureRecipe:
 
     def sample_rate(self, fps: int) -> int:
         """The feature rate fps * hop (Hz), checked to be at least MIN_FEATURE_RATE."""
-        rate = _check_positive_int(fps, "fps") * self.hop
+        rate = check_positive_int(fps, "fps") * self.hop
         if rate < MIN_FEATURE_RATE:
             raise ValueError(
                 f"fps x hop = {fps} x {self.hop} = {rate} Hz is below {MIN_FEATURE_RATE} Hz, too "
@@ -458,7 +451,7 @@ def _zscore(values: np.ndarray) -> np.ndarray:
 
 
 def _descriptors(y, sr, fps, recipe, source: str) -> np.ndarray:
-    fps = _check_positive_int(fps, "fps")
+    fps = check_positive_int(fps, "fps")
     recipe = _check_recipe(recipe)
     rate = recipe.sample_rate(fps)
     y = validate_audio(y, sr, source=source, fps=fps)
@@ -509,7 +502,7 @@ def stack_context(descriptors: np.ndarray, context: int, start: int = 0, stop: i
                         + (f" of dtype {descriptors.dtype}" if isinstance(descriptors, np.ndarray) else ""))
     if descriptors.ndim != 2 or descriptors.shape[0] == 0:
         raise ValueError(f"descriptors must be 2-D [T, F] with T >= 1, got shape {descriptors.shape}")
-    context = _check_positive_int(context, "context")
+    context = check_positive_int(context, "context")
     n, width = descriptors.shape
     stop = n if stop is None else stop
     if not (0 <= start < stop <= n):
@@ -523,7 +516,7 @@ def _is_path(x) -> bool:
 
 
 def _extract(audio_or_path, sr, fps, recipe, source: str | None = None) -> np.ndarray:
-    fps = _check_positive_int(fps, "fps")
+    fps = check_positive_int(fps, "fps")
     recipe = _check_recipe(recipe)
     if _is_path(audio_or_path):
         if sr is not None:
@@ -592,7 +585,7 @@ def load_precomputed_features(path, expected_dim: int | None = 4800) -> np.ndarr
     if not _is_path(path):
         raise TypeError(f"expected a path to a .npy file, got {type(path).__name__}")
     if expected_dim is not None:
-        expected_dim = _check_positive_int(expected_dim, "expected_dim")
+        expected_dim = check_positive_int(expected_dim, "expected_dim")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"features file not found: {path}")

@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
+from .checks import check_int
+
 # -----------------------------------------------------------------------------
 # limits and constants
 
@@ -235,14 +237,6 @@ def _check_real(name: str, value, low: float, high: float) -> float:
     if not (math.isfinite(value) and low <= value <= high):
         raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
     return value
-
-
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return int(value)
 
 
 def _check_style(style) -> Style:
@@ -666,13 +660,13 @@ def synth_music(
     """
     bpm = _check_real("bpm", bpm, *BPM_RANGE)
     seconds = _check_real("seconds", seconds, *SECONDS_RANGE)
-    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    seed = check_int(seed, "seed", 0, 2**63 - 1)
     spec = _check_style(style)
-    sr = _check_int("sr", sr, *SR_RANGE)
+    sr = check_int(sr, "sr", *SR_RANGE)
     if key is not None:
         parse_key(key)
     beats_per_bar = spec.beats_per_bar if beats_per_bar is None else beats_per_bar
-    beats_per_bar = _check_int("beats_per_bar", beats_per_bar, *BEATS_PER_BAR_RANGE)
+    beats_per_bar = check_int(beats_per_bar, "beats_per_bar", *BEATS_PER_BAR_RANGE)
 
     # separate random streams, so that a change to one part never shifts another
     rng_score, rng_drums = np.random.default_rng((seed, 0)), np.random.default_rng((seed, 1))
@@ -728,7 +722,7 @@ def write_wav(song_or_audio: SynthSong | np.ndarray, path: str | Path, sr: int |
     elif isinstance(song_or_audio, np.ndarray):
         if sr is None:
             raise ValueError("sr is required when writing a plain audio array")
-        sr = _check_int("sr", sr, 1, SR_RANGE[1])
+        sr = check_int(sr, "sr", 1, SR_RANGE[1])
         audio = song_or_audio
     else:
         raise TypeError(f"expected a SynthSong or a numpy array of audio samples, got {type(song_or_audio).__name__}")

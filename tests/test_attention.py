@@ -144,7 +144,7 @@ def test_multi_head_without_biases():
 
 @pytest.mark.parametrize("change, error, words", [
     (dict(num_heads=7), ValueError, "divisible by num_heads=7"),
-    (dict(num_heads=0), ValueError, "num_heads must be > 0"),
+    (dict(num_heads=0), ValueError, "num_heads must be a positive int"),
     (dict(num_heads=2.0), TypeError, "positive int"),
     (dict(x=torch.randn(3, 64)), ValueError, "3 dimensions"),
     (dict(in_proj_weight=torch.randn(64, 64)), ValueError, r"in_proj_weight must have shape \(192, 64\)"),
@@ -267,7 +267,7 @@ def test_attention_memory_bytes():
     x = torch.randn(3, 11, 16)
     _, weights = module(x, x, x, average_attn_weights=False)
     assert weights.numel() * weights.element_size() == attention_memory_bytes(11, batch=3, heads=4)
-    with pytest.raises(ValueError, match="length must be > 0"):
+    with pytest.raises(ValueError, match="length must be a positive int"):
         attention_memory_bytes(0)
     with pytest.raises(TypeError, match="positive int"):
         attention_memory_bytes(5400.0)

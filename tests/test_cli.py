@@ -51,7 +51,7 @@ def test_shapes_command_spatial(capsys):
 
 def test_bad_arguments_are_clear_errors(capsys):
     assert main(["shapes", "--frames", "0"]) == 2
-    assert "T must be > 0" in capsys.readouterr().err
+    assert "T must be a positive int" in capsys.readouterr().err
     assert main(["demo", "--max-seconds", "0"]) == 2
     with pytest.raises(SystemExit):
         main(["no-such-command"])

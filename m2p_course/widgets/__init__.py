@@ -18,7 +18,7 @@ function shares its module's name. Names load on first use:
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "shape_explorer": ["explore_shapes", "parameters_by_stage", "memory_estimate", "format_bytes", "shape_table",
@@ -36,19 +36,4 @@ _EXPORTS = {
                          "encoder_summary", "plot_encoder_flops", "encoder_cost_widget"],
 }
 
-_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_NAME_TO_MODULE)
-
-
-def __getattr__(name: str):
-    module = _NAME_TO_MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'm2p_course.widgets' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
