@@ -131,7 +131,7 @@ def test_same_chord_same_move_new_chord_new_move():
     bar = 4 * 15  # frames per bar
     # beats 2-4 of bar 2 repeat bar 0 (same chord, same section); bar 1 has a new move
     for beat in (1, 2, 3):
-        t0, t2, t1 = beat * 15, 2 * bar + beat * 15, bar + beat * 15
+        t0, t2 = beat * 15, 2 * bar + beat * 15
         np.testing.assert_allclose(pose[t2, arms], pose[t0, arms], atol=1e-5)
     assert max(np.abs(pose[bar + b * 15, arms] - pose[b * 15, arms]).max() for b in (1, 2, 3)) > 0.1
 

@@ -103,7 +103,6 @@ def plot_positional(length: int, d_model: int, first_dim: int = 0, num_dims: int
     num_dims = _check_dims(d_model, first_dim, num_dims)
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
-    dims = slice(first_dim, first_dim + num_dims)
     if view == "table":
         pe = positional_encoding(length, d_model)
         parts = [(name, [d for d in range(first_dim, first_dim + num_dims) if d % 2 == parity])

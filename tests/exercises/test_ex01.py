@@ -8,31 +8,8 @@ from m2p_course.features import DEFAULT_RECIPE, num_pose_frames, stack_context
 QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4]
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_reference_answer_is_correct(question):
-    result = question.evaluate(question.answer())
-    assert result.outcome is Outcome.CORRECT, result.message
-    assert result.message  # the success note explains the arithmetic
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_placeholder_is_not_attempted(question, capsys):
-    assert question.evaluate(____).outcome is Outcome.NOT_ATTEMPTED
-    question.check(____)
-    assert "Not attempted yet" in capsys.readouterr().out
-
-
 def test_function_returning_placeholder_is_not_attempted():
     assert ex.q2.evaluate(lambda n, sr, fps: ____).outcome is Outcome.NOT_ATTEMPTED
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_hint_and_solution_print(question, capsys):
-    question.hint()
-    question.hint(2)
-    question.solution()
-    out = capsys.readouterr().out
-    assert out.count("Hint") == 2 and "Solution:" in out and len(out) > 80
 
 
 def test_reference_answers_match_the_package():
