@@ -39,7 +39,7 @@ def prepare(nb: nbformat.NotebookNode) -> None:
 
 
 def clean(nb: nbformat.NotebookNode) -> None:
-    """Drop widget state and volatile metadata."""
+    """Drop widget state and volatile metadata; merge split stream outputs."""
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     for cell in nb.cells:
@@ -50,8 +50,22 @@ def clean(nb: nbformat.NotebookNode) -> None:
         else:
             cell.metadata.pop("tags", None)
         if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
+            cell.outputs = _merge_streams(cell.outputs)
+            for output in cell.outputs:
                 output.get("metadata", {}).pop("execution", None)
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks: how the kernel split them is chance."""
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (output.output_type == "stream" and last is not None and last.output_type == "stream"
+                and last.name == output.name):
+            last.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def run(path: Path, timeout: int) -> float:
