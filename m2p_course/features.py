@@ -392,11 +392,15 @@ class FeatureRecipe:
         for row in self.breakdown():
             cols = f"{row['columns'].start}-{row['columns'].stop - 1}"
             lines.append(f"{row['group']:<18}{row['size']:>5}  {cols:<9}{row['normalisation']}")
+        if self.context == 1:
+            window = ["no context window: each row is one frame", f"= dim {self.dim}"]
+        else:
+            window = [f"x context {self.context} frames (offsets {-half:+d}..{self.context - half - 1:+d}, "
+                      f"{self.context / fps:.2f} s at {fps} fps, reflected at the clip's edges)",
+                      f"= dim {self.dim}   column = offset_index * {self.frame_dim} + k"]
         lines += [
             f"{'per frame':<18}{self.frame_dim:>5}",
-            f"x context {self.context} frames (offsets {-half:+d}..{self.context - half - 1:+d}, "
-            f"{self.context / fps:.2f} s at {fps} fps, reflected at the clip's edges)",
-            f"= dim {self.dim}   column = offset_index * {self.frame_dim} + k",
+            *window,
             f"feature rate fps x hop = {fps} x {self.hop} = {fps * self.hop} Hz, n_fft {self.n_fft}",
         ]
         return "\n".join(lines)

@@ -6,8 +6,8 @@ The positional encoding adds to frame ``t`` a fixed vector that tells where it i
     PE[t, 2i]   = sin(t / 10000^(2i / d_model))
     PE[t, 2i+1] = cos(t / 10000^(2i / d_model))
 
-It is computed on the fly for the length at hand, so any T works (the guide's fixed table
-of 5000 rows would break at T = 5400, three minutes of music at 30 FPS).
+It is computed on the fly for the length at hand, so any T works (the usual fixed table of
+5000 rows, as in PyTorch's tutorial, would break at T = 5400, three minutes of music at 30 FPS).
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ q2 = Question(
     answer = 256 * (134 * 16 * 16) + 134 * 16 * 16   # weight [34304, 256] + bias [34304] = 8,816,128
     """,
     answer=lambda: QUARTER * SPATIAL_OUT + SPATIAL_OUT,
-    success="8,816,128: a spatial head is 13 times the guide's whole pose head; notebook 07 weighs the price.",
+    success="8,816,128: this one layer is almost 13 times the guide's whole pose head; notebook 07 weighs the price.",
 )
 
 

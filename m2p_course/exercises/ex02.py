@@ -217,7 +217,7 @@ q3 = Question(
     """,
     _check_dropout,
     ["A mask of 0s and 1s: torch.rand_like(x) >= p keeps a value with probability 1 - p "
-     "(or torch.empty_like(x).bernoulli_(1 - p), which is what torch uses).",
+     "(or torch.empty_like(x).bernoulli_(1 - p), which is what torch uses on the CPU).",
      "Why 1 / (1 - p)? A value survives with probability 1 - p, so E[mask * x / (1 - p)] = x.",
      "if not training: return x;  mask = (torch.rand_like(x) >= p).float();  return x * mask / (1 - p)"],
     """
