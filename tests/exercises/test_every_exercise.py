@@ -4,10 +4,17 @@ Each module's own test file adds the typical wrong answers its checkers must cat
 """
 
 import importlib
+import math
 import pkgutil
+import textwrap
 
+import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
 
+import m2p_course
 import m2p_course.exercises as exercises
 from m2p_course.exercises import ____, Outcome, Question
 
@@ -41,3 +48,20 @@ def test_hint_and_solution_print(module, question, capsys):
     question.solution()
     out = capsys.readouterr().out
     assert out.startswith("Hint") and "Solution:" in out and len(question.prompt) > 10
+
+
+@pytest.mark.parametrize("module, question", QUESTIONS, ids=lambda x: x if isinstance(x, str) else x.name)
+def test_printed_solution_runs_and_is_correct(module, question):
+    """The code that solution() prints, run as a student would paste it, passes its own check.
+
+    It runs with what the notebooks import (torch, F, nn, np, math and the package's names);
+    the answer is the last name it defines.
+    """
+    given = {"torch": torch, "F": F, "nn": nn, "np": np, "math": math,
+             **{name: getattr(m2p_course, name) for name in m2p_course.__all__}}
+    namespace = dict(given)
+    exec(textwrap.dedent(question._solution), namespace)
+    defined = [name for name in namespace if name not in given and name != "__builtins__"]
+    assert defined, "the solution defines nothing"
+    result = question.evaluate(namespace[defined[-1]])
+    assert result.outcome is Outcome.CORRECT, result

@@ -6,8 +6,6 @@ from m2p_course.exercises import Outcome
 from m2p_course.exercises import ex00 as ex
 from m2p_course.model import M2PEncoder
 
-QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4]
-
 
 def test_answers_match_the_real_model():
     """The reference answers are facts about the package's model, not just numbers typed in."""

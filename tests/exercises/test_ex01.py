@@ -5,8 +5,6 @@ from m2p_course.exercises import ____, Outcome
 from m2p_course.exercises import ex01 as ex
 from m2p_course.features import DEFAULT_RECIPE, num_pose_frames, stack_context
 
-QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4]
-
 
 def test_function_returning_placeholder_is_not_attempted():
     assert ex.q2.evaluate(lambda n, sr, fps: ____).outcome is Outcome.NOT_ATTEMPTED

@@ -8,8 +8,6 @@ from m2p_course.attention import attention_memory_bytes
 from m2p_course.exercises import ____, Outcome
 from m2p_course.exercises import ex04 as ex
 
-QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4]
-
 
 def test_q1_function_returning_placeholder_is_not_attempted():
     def attention(q, k, v):

@@ -7,8 +7,6 @@ from m2p_course.exercises import ____, Outcome
 from m2p_course.exercises import ex05 as ex
 from m2p_course.widgets.encoder_explorer import crossover_length, encoder_flops, encoder_layer_parameters
 
-QUESTIONS = [ex.q1, ex.q2, ex.q3]
-
 
 def attn(layer, x):
     return layer.self_attn(x, x, x, need_weights=False)[0]
