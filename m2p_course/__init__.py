@@ -38,6 +38,7 @@ _EXPORTS = {
     "model": ["M2PEncoder"],
     "shapes": ["trace_shapes", "ShapeTrace", "ShapeRow", "count_parameters"],
     "env": ["setup", "seed_everything", "get_device", "versions"],
+    "errors": ["expect_error"],
     "audio": ["load_audio", "validate_audio"],
     "features": ["FeatureGroup", "FeatureRecipe", "DEFAULT_RECIPE", "EDGE_BASELINE_RECIPE", "extract_music_features",
                  "frame_descriptors", "stack_context", "extract_features_batch", "load_precomputed_features",

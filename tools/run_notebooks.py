@@ -7,8 +7,10 @@
 Outputs are regenerated, never hand-edited. Each notebook runs in its own folder with the
 current Python environment's kernel; widget state is dropped (it would bloat the files
 and only replays in a live kernel); execution timestamps are dropped so re-runs diff cleanly.
-Prints each notebook's wall time. Exits non-zero if a cell fails (cells tagged
-``# NBVAL_RAISES_EXCEPTION`` are allowed to raise).
+Prints each notebook's wall time. Exits non-zero if any cell raises: a cell that shows an
+error on purpose catches it with ``m2p_course.expect_error`` and prints it, so that "Run all"
+in Jupyter and Colab (which honours no cell tags) never stops; ``# NBVAL_RAISES_EXCEPTION``
+is refused.
 """
 
 from __future__ import annotations
@@ -25,17 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RAISES = "NBVAL_RAISES_EXCEPTION"
 
 
-def prepare(nb: nbformat.NotebookNode) -> None:
-    """Let cells marked ``# NBVAL_RAISES_EXCEPTION`` raise without stopping the run.
-
-    nbclient reads a ``raises-exception`` tag; it is added for the run only (``clean`` takes
-    it off again), since nbval warns when a cell carries both the tag and the comment.
-    """
-    for cell in nb.cells:
-        if cell.cell_type == "code" and RAISES in cell.source:
-            tags = cell.metadata.setdefault("tags", [])
-            if "raises-exception" not in tags:
-                tags.append("raises-exception")
+def refuse_raising_cells(nb: nbformat.NotebookNode, path: Path) -> None:
+    """A cell may not raise on purpose: Run All would stop there (Colab honours no tags)."""
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and (RAISES in cell.source or "raises-exception" in cell.metadata.get("tags", [])):
+            raise ValueError(f"{path.name}, cell {number}: raises on purpose ({RAISES} or a raises-exception tag); "
+                             "catch and print the error with `with expect_error(ValueError): ...` "
+                             "under # NBVAL_CHECK_OUTPUT instead")
 
 
 def clean(nb: nbformat.NotebookNode) -> None:
@@ -44,11 +42,6 @@ def clean(nb: nbformat.NotebookNode) -> None:
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-        tags = [t for t in cell.metadata.get("tags", []) if t != "raises-exception"]
-        if tags:
-            cell.metadata["tags"] = tags
-        else:
-            cell.metadata.pop("tags", None)
         if cell.cell_type == "code":
             cell.outputs = _merge_streams(cell.outputs)
             for output in cell.outputs:
@@ -70,7 +63,7 @@ def _merge_streams(outputs: list) -> list:
 
 def run(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
-    prepare(nb)
+    refuse_raising_cells(nb, path)
     start = time.perf_counter()
     # store_widget_state must stay True: nbclient 0.11 fails on Output widgets without it;
     # clean() drops the stored state afterwards.
