@@ -1,8 +1,8 @@
 """Benchmark: extract_music_features against the naive one-librosa-call-per-feature way.
 
-    python benchmarks/bench_features.py [--seconds 30] [--repeats 3]
+    python benchmarks/bench_features.py [--seconds 30] [--repeats 3] [--quick]
 
-Both sides take the same 30-second song (m2p_course.synth.synth_music) at its own sample
+Both sides take the same 30-second song (m2p_course.synthetic.music.synth_music) at its own sample
 rate, resample it to the feature rate (30 fps x 512 = 15360 Hz) and return the same
 [T, 4800] matrix layout (z-scored groups, stacked over 100 frames). They differ only in
 how the groups are computed:
@@ -18,6 +18,8 @@ with an empty numba cache (NUMBA_CACHE_DIR pointing at a new folder: librosa's n
 compilation included, as on a new machine), then again in another fresh process with that
 cache filled (as on every later run). WARM is the best of --repeats calls after a warm-up
 call in this process. Real-time factor = seconds of audio per second of compute.
+``--quick`` (a smoke run for the tests, not a measurement) takes a 3 s clip, one repeat, and
+skips the two fresh-process cold starts.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ FPS, HOP, CONTEXT = 30, 512, 100
 
 def song(seconds: float):
     """The benchmark clip: (audio (n,) float32, sample rate)."""
-    from m2p_course.synth import synth_music
+    from m2p_course.synthetic.music import synth_music
 
     s = synth_music(bpm=120, seconds=seconds, seed=0)
     return s.audio, s.sr
@@ -120,8 +122,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="3 s, one repeat, no cold starts: a smoke run")
     parser.add_argument("--cold-run", choices=["ours", "naive"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.repeats = 3.0, 1
     if args.cold_run:
         cold_run(args.cold_run, args.seconds)
         return
@@ -133,8 +138,9 @@ def main() -> None:
     assert shape_ours == shape_naive, (shape_ours, shape_naive)
     print(f"both give {shape_ours}")
 
-    results = {}
-    for which in ("ours", "naive"):
+    results = {"ours": {}, "naive": {}}
+    modes = ("warm",) if args.quick else ("cold, empty numba cache", "cold, numba cache filled", "warm")
+    for which in () if args.quick else ("ours", "naive"):
         empty, cached = cold(which, args.seconds)
         results[which] = {"cold, empty numba cache": empty["first_call_s"],
                           "cold, numba cache filled": cached["first_call_s"],
@@ -142,9 +148,8 @@ def main() -> None:
     results["ours"]["warm"] = warm(ours, y, sr, args.repeats)
     results["naive"]["warm"] = warm(naive, y, sr, args.repeats)
 
-    modes = ("cold, empty numba cache", "cold, numba cache filled", "warm")
-    print(f"\nseconds for one {args.seconds:g} s clip (first calls exclude imports: "
-          f"{results['ours']['import']:.1f} s; warm = best of {args.repeats})")
+    imports = "" if args.quick else f"first calls exclude imports: {results['ours']['import']:.1f} s; "
+    print(f"\nseconds for one {args.seconds:g} s clip ({imports}warm = best of {args.repeats})")
     print(f"{'':8}" + "".join(f"{m:>27}" for m in modes))
     for which in ("ours", "naive"):
         print(f"{which:8}" + "".join(f"{results[which][m]:>27.3f}" for m in modes))

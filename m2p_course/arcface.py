@@ -8,9 +8,10 @@ Embeddings and learnable class centres are L2-normalised, so their dot product i
 which pulls each embedding to within ``m`` radians of its own centre.
 
 Numerical safety: ``cos(theta + m)`` is computed as ``cos(theta) cos(m) - sin(theta) sin(m)``
-(no ``acos``, whose gradient blows up at +-1; ``sin`` is kept off 0 for the same reason). When ``theta + m > pi`` the cosine would start to
-*rise* again and reward a worse angle, so there the target logit falls back to
-``cos(theta) - m sin(m)`` (InsightFace's choice), which keeps it decreasing in theta.
+(no ``acos``, whose gradient blows up at +-1; ``sin`` is kept off 0 for the same reason).
+When ``theta + m > pi`` the cosine would start to *rise* again and reward a worse angle, so
+there the target logit falls back to ``cos(theta) - m sin(m)`` (InsightFace's choice), which
+keeps it decreasing in theta.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_positive_int, check_tensor
+from .checks import check_positive_int, check_real, check_tensor
 
 __all__ = ["ArcFaceLoss"]
 
@@ -37,12 +38,8 @@ class ArcFaceLoss(nn.Module):
         super().__init__()
         self.num_classes = check_positive_int(num_classes, "num_classes")
         self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
-        if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
-            raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
-        if not (isinstance(margin, (int, float)) and 0 <= margin < math.pi / 2):
-            raise ValueError(f"margin must be in [0, pi/2) radians, got {margin!r}")
-        self.scale = float(scale)
-        self.margin = float(margin)
+        self.scale = check_real(scale, "scale", 0, low_open=True)
+        self.margin = check_real(margin, "margin (radians)", 0, math.pi / 2, high_open=True)
         self.weight = nn.Parameter(torch.empty(num_classes, embedding_dim))
         nn.init.xavier_uniform_(self.weight)
 

@@ -1,8 +1,8 @@
-"""Input checks shared by every stage.
+"""Input checks shared by every stage (and the only copies of them in the package).
 
-Each check raises a clear ``TypeError`` or ``ValueError`` that says what was expected and
-what came, so that a mistake shows up at the door of the model instead of as a cryptic
-error deep inside torch.
+Each check raises a clear ``TypeError`` (wrong kind of thing) or ``ValueError`` (right kind,
+wrong value) in one style, ``<name> must be <what>, got <what came>``, so that a mistake shows
+up at the door of the model instead of as a cryptic error deep inside torch.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "check_temperature",
     "check_positive_int",
     "check_int",
+    "check_real",
+    "check_frame_indices",
+    "as_numpy_poses",
 ]
 
 
@@ -79,11 +83,89 @@ def check_padding_mask(mask, batch: int, length: int) -> torch.Tensor:
 
 def check_temperature(temperature) -> float:
     """Check a softmax temperature: a finite real number > 0."""
-    if isinstance(temperature, bool) or not isinstance(temperature, Real):
-        raise TypeError(f"temperature must be a positive number, got {type(temperature).__name__}")
-    if not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
-    return float(temperature)
+    return check_real(temperature, "temperature", 0, low_open=True)
+
+
+def _interval(low, high, low_open: bool, high_open: bool) -> str:
+    """'in [0, 1)', '> 0', '<= 5' or '' (no bounds)."""
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"{'<' if high_open else '<='} {high:g}"
+    return ""
+
+
+def check_real(value, name: str, low: float | None = None, high: float | None = None, *,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """Check a finite real number (Python or NumPy; bools are rejected) in a range; returns it as a float.
+
+    The range is ``[low, high]``; ``low_open``/``high_open`` exclude that end, a bound of None
+    leaves that side open: ``check_real(p, "dropout", 0, 1, high_open=True)`` is ``0 <= p < 1``.
+    """
+    what = " ".join(filter(None, ("a finite number", _interval(low, high, low_open, high_open))))
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if (not math.isfinite(value)
+            or (low is not None and (value <= low if low_open else value < low))
+            or (high is not None and (value >= high if high_open else value > high))):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+def _to_numpy(x):
+    """A torch tensor (detached, on the CPU) as numpy; anything else unchanged."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu()
+        return (x.float() if x.dtype == torch.bfloat16 else x).numpy()  # numpy has no bfloat16
+    return x
+
+
+def check_frame_indices(frames, name: str, num_frames: int | None = None, *, integral: bool = True) -> np.ndarray:
+    """Check frame indices: a 1-D array, list or tensor of ints in ``[0, num_frames - 1]``.
+
+    Returns them as numpy int64 (``integral=False`` also admits fractional frame positions and
+    returns float64). An empty sequence is valid (no frames); None is not.
+    """
+    kind = "ints" if integral else "numbers"
+    what = f"a 1-D sequence of frame indices ({kind})"
+    if frames is None or isinstance(frames, (str, bytes)) or np.isscalar(frames):
+        raise TypeError(f"{name} must be {what}, got {type(frames).__name__} {frames!r}")
+    array = np.asarray(_to_numpy(frames))
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be {what}, got shape {array.shape}")
+    if array.size == 0:
+        return np.zeros(0, dtype=np.int64 if integral else np.float64)
+    real = np.issubdtype(array.dtype, np.integer) or (not integral and np.issubdtype(array.dtype, np.floating))
+    if not real:
+        raise TypeError(f"{name} must be {what}, got dtype {array.dtype}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite frame indices, got {int((~np.isfinite(array)).sum())} NaN/Inf")
+    low, high = array.min(), array.max()
+    if low < 0 or (num_frames is not None and high > num_frames - 1):
+        where = ">= 0" if num_frames is None else f"in [0, {num_frames - 1}] (a clip of {num_frames} frames)"
+        raise ValueError(f"{name} must be frame indices {where}, got values from {low} to {high}")
+    return array.astype(np.int64 if integral else np.float64, copy=False)
+
+
+def as_numpy_poses(poses, name: str, *, dtype=np.float32) -> np.ndarray:
+    """A pose array (numpy or torch, any shape) as a finite numpy array of ``dtype``.
+
+    Accepts a numpy array or a torch tensor (detached, moved to the CPU) of real numbers;
+    raises TypeError for other types or dtypes (bool, complex, object), ValueError for NaN/Inf.
+    The caller checks the shape it needs.
+    """
+    array = _to_numpy(poses)
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array or torch tensor of coordinates, got {type(poses).__name__}")
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"{name} must hold real numbers (float), got dtype {poses.dtype}")
+    array = array.astype(dtype, copy=False)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite coordinates, got {int((~np.isfinite(array)).sum())} NaN/Inf values")
+    return array
 
 
 def check_int(value, name: str, low: int | None = None, high: int | None = None) -> int:

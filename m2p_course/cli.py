@@ -45,17 +45,17 @@ def _demo(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from .choreography import dance_for_song, generate_dance
-    from .features import DEFAULT_RECIPE, frame_descriptors, stack_context
+    from .features import DEFAULT_RECIPE, frame_descriptors, save_features_figure, stack_context
     from .shapes import trace_shapes
-    from .viz import save_features_figure, save_pose_figure
+    from .synthetic.choreography import dance_for_song, generate_dance
+    from .viz import save_pose_figure
 
     fps, recipe = args.fps, DEFAULT_RECIPE
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
     if args.audio is None:
-        from .synth import default_song
+        from .synthetic.music import default_song
 
         song = default_song()
         y, sr, name = song.audio, song.sr, f"the default song ({song.bpm:g} BPM {song.style}, key {song.key})"

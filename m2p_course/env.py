@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import random
 import sys
@@ -14,11 +13,14 @@ __all__ = ["seed_everything", "get_device", "versions", "setup", "in_colab"]
 
 
 def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy and PyTorch (CPU and every GPU)."""
+    """Seed Python, NumPy and PyTorch (CPU and every GPU).
+
+    Not PYTHONHASHSEED: Python reads it once, at start-up, so setting it in a running kernel
+    changes nothing (and the course's results do not depend on str hashing).
+    """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    os.environ["PYTHONHASHSEED"] = str(seed)
 
 
 def get_device() -> torch.device:

@@ -50,20 +50,20 @@ padding columns; a stacked frame is 19 KB of float32, so a dataset can store the
 
 from __future__ import annotations
 
-import numbers
 import os
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 import librosa
 import numpy as np
 from tqdm.auto import tqdm
 
 from .audio import load_audio, validate_audio
-from .checks import check_positive_int
+from .checks import check_positive_int, check_real
 
 N_MELS = 128
 ZSCORE_EPS = 1e-6
@@ -175,8 +175,7 @@ def track_beats(onset_envelope: np.ndarray, bpm: float, frame_rate: float, tight
             and np.issubdtype(onset_envelope.dtype, np.floating)):
         raise ValueError(f"onset_envelope must be a 1-D float array of at least 2 frames, got {onset_envelope!r:.80}")
     for name, value in (("bpm", bpm), ("frame_rate", frame_rate), ("tightness", tightness)):
-        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
+        check_real(value, name, 0, low_open=True)
     if np.ptp(onset_envelope) == 0:  # silence, or no change at all: no beats to follow
         return np.zeros(0, dtype=int)
     period = float(np.round(frame_rate * 60.0 / bpm))  # frames per beat
@@ -613,3 +612,51 @@ def load_precomputed_features(path, expected_dim: int | None = 4800) -> np.ndarr
     if bad.any():
         raise ValueError(f"{path}: {int(bad.sum())} of the feature values are NaN or Inf")
     return features.astype(np.float32, copy=False)
+
+
+# -----------------------------------------------------------------------------
+# a picture of the descriptors (the command line's features.png)
+
+
+def save_features_figure(descriptors, path, *, recipe=None, fps: float = 30, beat_frames=None,
+                         title: str | None = None, dpi: int = 100) -> Path:
+    """Write a PNG of per-frame music descriptors [T, frame_dim]; returns the path.
+
+    One image row per descriptor value, grouped and labelled by the recipe's groups
+    (default: ``DEFAULT_RECIPE``), time in seconds on x, beat frames as ticks on top.
+    Uses no pyplot state; matplotlib loads only when this is called.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    recipe = DEFAULT_RECIPE if recipe is None else recipe
+    values = np.asarray(descriptors, dtype=np.float32)
+    if values.ndim != 2 or values.shape[1] != recipe.frame_dim or values.shape[0] == 0:
+        raise ValueError(f"descriptors must be [T, {recipe.frame_dim}] with T > 0 for recipe {recipe.name!r}, "
+                         f"got shape {values.shape}")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist")
+    seconds = values.shape[0] / fps
+    fig = Figure(figsize=(8, 3.6))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(np.clip(values.T, -3, 3), aspect="auto", origin="upper", cmap="magma", interpolation="nearest",
+              extent=(0, seconds, recipe.frame_dim - 0.5, -0.5))
+    start = 0
+    ticks, labels = [], []
+    for group in recipe.groups:
+        ticks.append(start + (group.size - 1) / 2)
+        labels.append(group.name)
+        if start:
+            ax.axhline(start - 0.5, color="white", linewidth=0.6)
+        start += group.size
+    ax.set_yticks(ticks, labels, fontsize=7)
+    ax.set_xlabel("time (s)")
+    if beat_frames is not None and len(beat_frames):
+        ax.vlines(np.asarray(beat_frames) / fps, -0.5, -2.0, color="tab:cyan", linewidth=1.0, clip_on=False)
+    ax.set_title(title or f"music descriptors [T={values.shape[0]}, {recipe.frame_dim}] (z-scored; ticks: beats)",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    return path

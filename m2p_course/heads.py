@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_positive_int
+from .checks import check_positive_int, check_real
 
 __all__ = ["PoseHead", "FaceHead", "masked_mean"]
 
@@ -35,6 +35,7 @@ class PoseHead(nn.Sequential):
                  heatmap_size: tuple[int, int] | None = None):
         check_positive_int(hidden_dim, "hidden_dim")
         check_positive_int(pose_channels, "pose_channels")
+        check_real(dropout, "dropout", 0, 1, high_open=True)
         if hidden_dim < 4:
             raise ValueError(f"hidden_dim must be >= 4 (the pose head uses hidden/2 and hidden/4), got {hidden_dim}")
         out = pose_channels
@@ -69,6 +70,7 @@ class FaceHead(nn.Sequential):
     def __init__(self, hidden_dim: int = 1024, face_embed_dim: int = 512, dropout: float = 0.1):
         check_positive_int(hidden_dim, "hidden_dim")
         check_positive_int(face_embed_dim, "face_embed_dim")
+        check_real(dropout, "dropout", 0, 1, high_open=True)
         half = max(hidden_dim // 2, 1)
         super().__init__(
             nn.Linear(hidden_dim, half), nn.GELU(), nn.Dropout(dropout),

@@ -21,9 +21,11 @@ feet). A person facing the viewer has their right side on the image's left (x < 
 from __future__ import annotations
 
 import difflib
-import sys
+import itertools
 
 import numpy as np
+
+from .checks import as_numpy_poses
 
 NUM_KEYPOINTS = 134
 
@@ -125,7 +127,7 @@ def index(name: str) -> int:
 
 def _chain(idx, closed: bool = False) -> list[tuple[int, int]]:
     idx = list(idx)
-    edges = list(zip(idx[:-1], idx[1:]))
+    edges = list(itertools.pairwise(idx))
     return edges + [(idx[-1], idx[0])] if closed else edges
 
 
@@ -180,25 +182,13 @@ def check_pose(pose, *, name: str = "pose") -> np.ndarray:
     TypeError for other types or non-numeric dtypes, ValueError for a wrong shape, an
     empty sequence, or NaN/Inf values. Returns an array of the same shape, float32.
     """
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(pose, torch.Tensor):
-        if pose.dtype == torch.bool or pose.is_complex():
-            raise TypeError(f"expected {name} with real numbers (float), got dtype {pose.dtype}")
-        pose = pose.detach().cpu().float().numpy()
-    elif not isinstance(pose, np.ndarray):
-        raise TypeError(f"expected {name} as a numpy array or torch tensor of shape "
-                        f"[134, 2] or [T, 134, 2], got {type(pose).__name__}")
-    if not (np.issubdtype(pose.dtype, np.floating) or np.issubdtype(pose.dtype, np.integer)):
-        raise TypeError(f"expected {name} with real numbers (float), got dtype {pose.dtype}")
+    pose = as_numpy_poses(pose, name)
     if pose.ndim not in (2, 3) or pose.shape[-2:] != (NUM_KEYPOINTS, 2):
-        raise ValueError(f"expected {name} of shape [134, 2] or [T, 134, 2] "
+        raise ValueError(f"{name} must have shape [134, 2] or [T, 134, 2] "
                          f"(x, y per keypoint), got shape {tuple(pose.shape)}")
     if pose.ndim == 3 and pose.shape[0] == 0:
-        raise ValueError(f"expected {name} with at least one frame, got shape {tuple(pose.shape)}")
-    if not np.isfinite(pose).all():
-        bad = int((~np.isfinite(pose)).sum())
-        raise ValueError(f"expected finite {name} coordinates, got {bad} NaN/Inf values")
-    return pose.astype(np.float32, copy=False)
+        raise ValueError(f"{name} must have at least one frame, got shape {tuple(pose.shape)}")
+    return pose
 
 
 # -----------------------------------------------------------------------------

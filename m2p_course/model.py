@@ -15,7 +15,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import check_music_features, check_padding_mask, check_positive_int, check_tensor, check_temperature
+from .checks import (
+    check_music_features,
+    check_padding_mask,
+    check_positive_int,
+    check_real,
+    check_temperature,
+    check_tensor,
+)
 from .heads import FaceHead, PoseHead
 from .positional import SinusoidalPositionalEncoding
 from .projection import MusicProjection
@@ -47,8 +54,7 @@ class M2PEncoder(nn.Module):
         super().__init__()
         if dim_feedforward is None:
             dim_feedforward = 4 * hidden_dim
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+        check_real(dropout, "dropout", 0, 1, high_open=True)
         self.music_input_dim = check_positive_int(music_input_dim, "music_input_dim")
         self.hidden_dim = check_positive_int(hidden_dim, "hidden_dim")
         self.pose_channels = check_positive_int(pose_channels, "pose_channels")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .checks import check_positive_int
+from .checks import check_positive_int, check_real
 
 __all__ = ["MusicProjection"]
 
@@ -25,6 +25,7 @@ class MusicProjection(nn.Sequential):
     def __init__(self, input_dim: int = 4800, hidden_dim: int = 1024, dropout: float = 0.1):
         check_positive_int(input_dim, "input_dim")
         check_positive_int(hidden_dim, "hidden_dim")
+        check_real(dropout, "dropout", 0, 1, high_open=True)
         middle = 2 * hidden_dim
         super().__init__(
             nn.Linear(input_dim, middle), nn.LayerNorm(middle), nn.GELU(), nn.Dropout(dropout),

@@ -46,7 +46,7 @@ class ShapeTrace(list):
         lines.append(("total", "", "", f"{self.total_params:,}"))
         widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(4)]
         fmt = lambda row: "  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w)  # noqa: E731
-                                    for i, (c, w) in enumerate(zip(row, widths)))
+                                    for i, (c, w) in enumerate(zip(row, widths, strict=True)))
         rule = "-" * len(fmt(header))
         return "\n".join([fmt(header), rule, *map(fmt, lines[:-1]), rule, fmt(lines[-1])])
 
@@ -89,7 +89,8 @@ def trace_shapes(model: M2PEncoder | dict, music_features_or_shape, padding_mask
         return module.register_forward_hook(hook)
 
     def record_pool(_module, inputs):
-        rows.append(ShapeRow("face_head (mean over T)", "masked_mean", tuple(inputs[0].shape[:1] + inputs[0].shape[2:]), 0))
+        pooled = tuple(inputs[0].shape[:1] + inputs[0].shape[2:])          # [B, T, C] -> [B, C]
+        rows.append(ShapeRow("face_head (mean over T)", "masked_mean", pooled, 0))
 
     handles = [record("music_proj", meta.music_proj), record("pos_encoding", meta.pos_encoding)]
     handles += [record(f"transformer.layers[{i}]", layer) for i, layer in enumerate(meta.transformer.layers)]
@@ -116,6 +117,6 @@ def _as_shape(value) -> tuple[int, int, int]:
         value = tuple(value.shape)
     if not isinstance(value, (tuple, list, torch.Size)) or len(value) != 3:
         raise ValueError(f"expected music features or their shape (B, T, D), got {value!r}")
-    for n, name in zip(value, ("B", "T", "D")):
+    for n, name in zip(value, ("B", "T", "D"), strict=True):
         check_positive_int(n, name)
     return tuple(int(n) for n in value)

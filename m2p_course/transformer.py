@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .checks import check_positive_int
+from .checks import check_positive_int, check_real
 
 __all__ = ["build_transformer_encoder"]
 
@@ -22,6 +22,7 @@ def build_transformer_encoder(d_model: int = 1024, nhead: int = 8, dim_feedforwa
     for value, name in ((d_model, "d_model"), (nhead, "nhead"), (dim_feedforward, "dim_feedforward"),
                         (num_layers, "num_layers")):
         check_positive_int(value, name)
+    check_real(dropout, "dropout", 0, 1, high_open=True)
     if d_model % nhead:
         raise ValueError(f"hidden size {d_model} must be divisible by the number of heads {nhead}")
     layer = nn.TransformerEncoderLayer(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import check_frame_indices, check_real
 from .keypoints import BODY_PARTS, EDGE_GROUPS, GROUPS, NUM_KEYPOINTS, SKELETON, check_pose
 
 # -----------------------------------------------------------------------------
@@ -267,8 +268,7 @@ def _is_int(value) -> bool:
 def _frame_plan(num_frames: int, fps: float, every: int | None,
                 max_frames: int) -> tuple[np.ndarray, int]:
     """Which input frames to show, and the step between them."""
-    if not fps > 0:
-        raise ValueError(f"expected fps > 0, got {fps}")
+    check_real(fps, "fps", 0, low_open=True)
     if not _is_int(max_frames) or max_frames < 1:
         raise ValueError(f"expected max_frames >= 1 (an int), got {max_frames!r}")
     if every is None:
@@ -284,13 +284,7 @@ def _beat_flags(shown: np.ndarray, every: int, beat_frames, num_frames: int) -> 
     flags = np.zeros(len(shown), dtype=bool)
     if beat_frames is None:
         return flags
-    beats = np.asarray(beat_frames)
-    if beats.ndim != 1 or not np.issubdtype(beats.dtype, np.integer):
-        raise ValueError(f"expected beat_frames as a 1-D sequence of int frame indices, "
-                         f"got shape {beats.shape} dtype {beats.dtype}")
-    if beats.size and (beats.min() < 0 or beats.max() >= num_frames):
-        raise ValueError(f"expected beat_frames in [0, {num_frames - 1}], "
-                         f"got values from {beats.min()} to {beats.max()}")
+    beats = check_frame_indices(beat_frames, "beat_frames", num_frames)
     flags[np.isin(shown, beats // every * every)] = True
     return flags
 
@@ -475,49 +469,3 @@ def animate_poses(poses, fps: float = 30, *, beat_frames=None, audio=None,
     return HTML(animation_html(poses, fps, beat_frames=beat_frames, audio=audio, sr=sr,
                                title=title, max_frames=max_frames, every=every, size=size,
                                dpi=dpi, palette_colors=palette_colors))
-
-
-def save_features_figure(descriptors, path, *, recipe=None, fps: float = 30, beat_frames=None,
-                         title: str | None = None, dpi: int = 100) -> Path:
-    """Write a PNG of per-frame music descriptors [T, frame_dim]; returns the path.
-
-    One image row per descriptor value, grouped and labelled by the recipe's groups
-    (default: ``features.DEFAULT_RECIPE``), time in seconds on x, beat frames as ticks on top.
-    Uses no pyplot state.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from .features import DEFAULT_RECIPE
-
-    recipe = DEFAULT_RECIPE if recipe is None else recipe
-    values = np.asarray(descriptors, dtype=np.float32)
-    if values.ndim != 2 or values.shape[1] != recipe.frame_dim or values.shape[0] == 0:
-        raise ValueError(f"descriptors must be [T, {recipe.frame_dim}] with T > 0 for recipe {recipe.name!r}, "
-                         f"got shape {values.shape}")
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist")
-    seconds = values.shape[0] / fps
-    fig = Figure(figsize=(8, 3.6))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.imshow(np.clip(values.T, -3, 3), aspect="auto", origin="upper", cmap="magma", interpolation="nearest",
-              extent=(0, seconds, recipe.frame_dim - 0.5, -0.5))
-    start = 0
-    ticks, labels = [], []
-    for group in recipe.groups:
-        ticks.append(start + (group.size - 1) / 2)
-        labels.append(group.name)
-        if start:
-            ax.axhline(start - 0.5, color="white", linewidth=0.6)
-        start += group.size
-    ax.set_yticks(ticks, labels, fontsize=7)
-    ax.set_xlabel("time (s)")
-    if beat_frames is not None and len(beat_frames):
-        ax.vlines(np.asarray(beat_frames) / fps, -0.5, -2.0, color="tab:cyan", linewidth=1.0, clip_on=False)
-    ax.set_title(title or f"music descriptors [T={values.shape[0]}, {recipe.frame_dim}] (z-scored; ticks: beats)",
-                 fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    return path

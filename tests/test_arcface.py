@@ -81,7 +81,13 @@ def test_errors(emb, labels, error, match):
         ArcFaceLoss(3, 8)(emb, labels)
 
 
-@pytest.mark.parametrize("kwargs", [dict(num_classes=0), dict(scale=-1.0), dict(margin=2.0), dict(margin=-0.1)])
-def test_bad_hyperparameters(kwargs):
-    with pytest.raises((TypeError, ValueError)):
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(num_classes=0), ValueError, "num_classes"),
+    (dict(scale=-1.0), ValueError, r"^scale must be a finite number > 0, got -1.0$"),
+    (dict(scale="64"), TypeError, r"^scale must be a finite number > 0, got str '64'$"),
+    (dict(margin=2.0), ValueError, r"^margin \(radians\) must be a finite number in \[0, 1.5708\), got 2.0$"),
+    (dict(margin=-0.1), ValueError, r"^margin \(radians\) must be a finite number in \[0, 1.5708\), got -0.1$"),
+])
+def test_bad_hyperparameters(kwargs, error, match):
+    with pytest.raises(error, match=match):
         ArcFaceLoss(**{"num_classes": 3, **kwargs})

@@ -5,8 +5,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from m2p_course.attention import (attention_maps, attention_memory_bytes, encoder_layer_by_hand,
-                                  multi_head_attention, scaled_dot_product_attention)
+from m2p_course.attention import (
+    attention_maps,
+    attention_memory_bytes,
+    encoder_layer_by_hand,
+    multi_head_attention,
+    scaled_dot_product_attention,
+)
 from m2p_course.model import M2PEncoder
 
 
@@ -273,11 +278,12 @@ def test_attention_memory_bytes():
         attention_memory_bytes(5400.0)
 
 
-def test_sqrt_dk_scaling_keeps_score_variance_one():
-    """Why divide by sqrt(d_k): with unit-variance q and k, q.k has variance d_k."""
-    torch.manual_seed(11)
-    d_k = 128
-    q, k = torch.randn(4000, d_k), torch.randn(4000, d_k)
-    raw = (q * k).sum(-1)
-    assert abs(raw.var().item() / d_k - 1.0) < 0.1
-    assert abs((raw / math.sqrt(d_k)).var().item() - 1.0) < 0.1
+def test_scores_are_divided_by_sqrt_dk():
+    """q.k = 16 for the first key and 0 for the second; d_k = 16, so the scores are 4 and 0."""
+    q = torch.ones(1, 1, 16)
+    k = torch.stack([torch.ones(16), torch.zeros(16)])[None]          # [1, 2, 16]
+    v = torch.tensor([[[1.0], [0.0]]])                                 # [1, 2, 1]
+    out, weights = scaled_dot_product_attention(q, k, v)
+    expected = torch.tensor([math.exp(4), 1.0]) / (math.exp(4) + 1)
+    torch.testing.assert_close(weights[0, 0], expected)
+    torch.testing.assert_close(out[0, 0, 0], expected[0])

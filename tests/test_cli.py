@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 
 from m2p_course.cli import main
-from m2p_course.synth import synth_music
+from m2p_course.synthetic.music import synth_music
 
 
 def test_demo_on_the_default_song(tmp_path, capsys):

@@ -27,7 +27,7 @@ def test_nothing_raised_is_a_broken_demonstration():
 def test_another_error_is_a_real_bug_and_propagates(capsys):
     with pytest.raises(ZeroDivisionError):
         with expect_error(ValueError):
-            1 / 0
+            _ = 1 / 0
     assert capsys.readouterr().out == ""
 
 

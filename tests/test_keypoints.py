@@ -1,12 +1,25 @@
 """Tests of the 134-keypoint layout, its skeleton and the rest pose."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
 
 from m2p_course.keypoints import (
-    BODY_PARTS, EDGE_GROUP_NAMES, EDGE_GROUPS, FACE_PARTS, FINGERS, GROUPS, KEYPOINT_NAMES,
-    NUM_KEYPOINTS, SKELETON, check_pose, hand_finger, index, rest_pose,
+    BODY_PARTS,
+    EDGE_GROUP_NAMES,
+    EDGE_GROUPS,
+    FACE_PARTS,
+    FINGERS,
+    GROUPS,
+    KEYPOINT_NAMES,
+    NUM_KEYPOINTS,
+    SKELETON,
+    check_pose,
+    hand_finger,
+    index,
+    rest_pose,
 )
 
 
@@ -91,7 +104,7 @@ def test_edge_groups_label_every_edge():
     body = sum(counts[g] for g in ("head", "torso", "right_arm", "left_arm",
                                    "right_leg", "left_leg"))
     assert body == 17
-    bridges = {frozenset(e) for e, g in zip(SKELETON, EDGE_GROUPS) if g == "bridge"}
+    bridges = {frozenset(e) for e, g in zip(SKELETON, EDGE_GROUPS, strict=True) if g == "bridge"}
     assert bridges == {frozenset((7, 92)), frozenset((4, 113))}
 
 
@@ -107,7 +120,7 @@ def test_each_finger_is_a_chain_from_the_wrist():
             chain = hand_finger(side, finger)
             assert chain[0] == index(f"{side}_hand_wrist")
             assert chain[1:] == tuple(index(f"{side}_hand_{finger}_{k}") for k in range(1, 5))
-            for a, b in zip(chain[:-1], chain[1:]):
+            for a, b in itertools.pairwise(chain):
                 assert (a, b) in edges
     with pytest.raises(ValueError, match="finger"):
         hand_finger("left", "toe")

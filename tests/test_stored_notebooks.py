@@ -1,5 +1,6 @@
 """What is stored in notebooks/: Run All must never stop, so no cell raises on purpose."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -24,3 +25,39 @@ def test_no_error_output_and_no_cell_that_raises_on_purpose(path):
         assert cell.execution_count is not None, f"cell {number} was not executed"
         if "with expect_error(" in cell.source:
             assert cell.source.startswith("# NBVAL_CHECK_OUTPUT"), f"cell {number} shows an error unchecked"
+
+
+SANITIZE = Path(__file__).parent / "nbval_sanitize.cfg"
+
+
+def sanitize(text: str) -> str:
+    """What nbval does to an output before comparing it (nbval.plugin.get_sanitize_patterns + re.sub)."""
+    from nbval.plugin import get_sanitize_patterns
+
+    for regex, replace in get_sanitize_patterns(SANITIZE.read_text()):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def test_sanitizer_masks_measured_times_and_addresses_only():
+    assert sanitize("24 s of music -> features in 0.08 s") == "24 s of music -> features in TIME"
+    assert sanitize("forward took 12.5 ms, elapsed 3 s") == "forward took TIME, elapsed TIME"
+    assert sanitize("<Figure at 0x7f3a2b>") == "<Figure at 0xADDRESS>"
+    for deterministic in ("10.99 s clip: 242329 x 30 / 22050 = 329.70 -> T = 329",
+                          "x context 100 frames (offsets -50..+49, 3.33 s at 30 fps, reflected at the clip's edges)",
+                          "T = 24 s x 30 fps = 720", "the whole 4 s of music: (1, 120, 4800)",
+                          "clip 0:    60 frames (  2.0 s) +    60 padded",
+                          "RuntimeError: mat1 and mat2 shapes cannot be multiplied (48x4096 and 4800x2048)"):
+        assert sanitize(deterministic) == deterministic
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_cells_hold_no_measured_time(path):
+    """The sanitizer changes no stored checked output: everything a checked cell prints is compared."""
+    nb = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.startswith("# NBVAL_CHECK_OUTPUT"):
+            continue
+        for output in cell.outputs:
+            text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+            assert sanitize(text) == text, f"cell {number} prints something the sanitizer masks: {text!r}"

@@ -13,6 +13,6 @@ In a notebook::
 One module per notebook (``ex00`` ... ``ex05``); each question is a ``Question``.
 """
 
-from .core import ____, Incorrect, Outcome, Question, Result
+from .core import Incorrect, Outcome, Question, Result, ____
 
 __all__ = ["____", "Incorrect", "Outcome", "Question", "Result"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -68,7 +69,8 @@ class Question:
     def evaluate(self, answer: Any = ____) -> Result:
         """Check an answer and return the ``Result`` (what ``check`` prints)."""
         if _is_placeholder(answer):
-            return Result(Outcome.NOT_ATTEMPTED, f"replace ____ with your answer, then run ex.{self.name}.check(...) again.")
+            return Result(Outcome.NOT_ATTEMPTED,
+                          f"replace ____ with your answer, then run ex.{self.name}.check(...) again.")
         try:
             note = self._checker(answer)
         except Incorrect as exc:
@@ -88,7 +90,8 @@ class Question:
     def hint(self, n: int = 1) -> None:
         """Print hint ``n`` (1 = the gentlest)."""
         n = max(1, min(n, len(self._hints)))
-        more = f" (hint {n} of {len(self._hints)}; ex.{self.name}.hint({n + 1}) for more)" if n < len(self._hints) else ""
+        last = n == len(self._hints)
+        more = "" if last else f" (hint {n} of {len(self._hints)}; ex.{self.name}.hint({n + 1}) for more)"
         print(f"Hint{more}: {self._hints[n - 1]}")
 
     def solution(self) -> None:

@@ -48,7 +48,8 @@ def _check_q1(answer) -> str:
                         f"a rate chosen so that one hop of {HOP} samples is one pose frame.")
     if rate == HOP:
         raise Incorrect(f"{HOP} is the hop in samples, not in samples per second: how many hops fit in one second?")
-    expect_equal(rate, expected, f"samples per second so that one hop of {HOP} samples is one pose frame at {Q1_FPS} fps")
+    expect_equal(rate, expected,
+                 f"samples per second so that one hop of {HOP} samples is one pose frame at {Q1_FPS} fps")
     return f"{Q1_FPS} x {HOP} = {expected} Hz: one {HOP}-sample hop lasts exactly 1/{Q1_FPS} s."
 
 
@@ -148,7 +149,8 @@ q3 = Question(
     still exactly {DIM} wide (no padding)?""",
     _check_q3,
     hint=["dim = frame_dim x context.", f"context = {DIM} / {Q3_FRAME_DIM}."],
-    solution=f"answer = {DIM} // {Q3_FRAME_DIM}   # = {DIM // Q3_FRAME_DIM} frames, {DIM // Q3_FRAME_DIM / 30:.1f} s at 30 fps",
+    solution=(f"answer = {DIM} // {Q3_FRAME_DIM}   # = {DIM // Q3_FRAME_DIM} frames, "
+              f"{DIM // Q3_FRAME_DIM / 30:.1f} s at 30 fps"),
     answer=lambda: DIM // Q3_FRAME_DIM,
 )
 

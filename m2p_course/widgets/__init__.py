@@ -12,28 +12,11 @@ statically too. One module per notebook's explorer::
     encoder_explorer     05  parameters and FLOPs of the encoder stack as T grows
 
 The widget builders end in ``_widget`` (``shape_explorer_widget``, ...), so that no
-function shares its module's name. Names load on first use:
-``from m2p_course.widgets import shape_explorer_widget``.
+function shares its module's name. Names load on first use
+(``from m2p_course.widgets import shape_explorer_widget``); ``__init__.pyi`` lists them.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-from .._lazy import lazy_exports
-
-_EXPORTS = {
-    "shape_explorer": ["explore_shapes", "parameters_by_stage", "memory_estimate", "format_bytes", "shape_table",
-                       "pipeline_figure", "shape_explorer_widget"],
-    "feature_explorer": ["FeatureWindow", "row_labels", "feature_window", "plot_feature_window",
-                         "feature_explorer_widget"],
-    "projection_explorer": ["STAGE_NAMES", "projection_stages", "stage_table", "plot_stage",
-                            "projection_explorer_widget"],
-    "positional_explorer": ["VIEWS", "wavelengths", "similarity_matrix", "describe_dims", "plot_positional",
-                            "positional_explorer_widget"],
-    "attention_explorer": ["softmax_saturation", "saturation_curve", "plot_softmax_saturation", "scaling_widget",
-                           "mean_attention_distance", "attention_by_offset", "plot_attention_map",
-                           "attention_map_widget", "plot_attention_memory"],
-    "encoder_explorer": ["encoder_layer_parameters", "encoder_flops", "crossover_length", "flops_table",
-                         "encoder_summary", "plot_encoder_flops", "encoder_cost_widget"],
-}
-
-__all__, __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+# the exported names are listed in __init__.pyi (a new explorer module adds its block there)
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..attention import attention_memory_bytes
-from ..checks import check_positive_int, check_tensor
+from ..checks import check_positive_int, check_real, check_tensor
 from ._panel import panel
 
 __all__ = [
@@ -93,7 +93,7 @@ def plot_softmax_saturation(d_k: int = 128, num_keys: int = 16, seed: int = 0):
     Returns the Figure (the caller shows or closes it).
     """
     fig, axes = plt.subplots(1, 2, figsize=(8, 2.8), sharey=True)
-    for ax, scaled in zip(axes, (False, True)):
+    for ax, scaled in zip(axes, (False, True), strict=True):
         weights = softmax_saturation(d_k, num_keys, scaled, seed)
         ax.bar(range(num_keys), weights.numpy(), color="tab:orange" if not scaled else "tab:blue")
         title = "softmax(q.k / sqrt(d_k))" if scaled else "softmax(q.k)"
@@ -187,8 +187,7 @@ def plot_attention_map(maps: torch.Tensor, layer: int = 0, head: int | None = 0,
         weights, name = maps[layer, batch].mean(0), "mean of all heads"
     else:
         weights, name = maps[layer, batch, _check_index(head, heads, "head")], f"head {head}"
-    if not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
-        raise ValueError(f"fps must be a number > 0, got {fps!r}")
+    check_real(fps, "fps", 0, low_open=True)
 
     fig, (ax, ax_off) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1.1, 1]})
     seconds = length / fps
@@ -248,8 +247,7 @@ def plot_attention_memory(max_seconds: float = 180.0, fps: int = 30, heads: int 
     (what training keeps for the backward pass), and dashed lines at the GPU sizes in
     ``gpu_gib``. Computed with ``attention_memory_bytes``, nothing allocated. Returns the Figure.
     """
-    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or max_seconds <= 0:
-        raise ValueError(f"max_seconds must be a number > 0, got {max_seconds!r}")
+    check_real(max_seconds, "max_seconds", 0, low_open=True)
     check_positive_int(fps, "fps")
     if not batches:
         raise ValueError("batches must hold at least one batch size, got an empty tuple")

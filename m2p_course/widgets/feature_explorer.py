@@ -23,6 +23,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..checks import check_real
 from ..features import DEFAULT_RECIPE, FeatureGroup, FeatureRecipe
 from ._panel import panel
 
@@ -71,16 +72,6 @@ def row_labels(group: FeatureGroup) -> tuple[str, ...]:
     return (SINGLE_ROW_LABELS[group.name],)
 
 
-def _check_seconds(value, name: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
-    return value
-
-
 def _group_block(features, recipe: FeatureRecipe) -> np.ndarray:
     """[T, frame_dim] or [T, dim] -> the [T, frame_dim] descriptors (the centre block of a stacked row)."""
     if not isinstance(recipe, FeatureRecipe):
@@ -119,8 +110,8 @@ def feature_window(features: np.ndarray, group: str, start: float = 0.0, length:
         raise ValueError(f"recipe {recipe.name!r} has no group {group!r}; its groups are {names}")
     if isinstance(fps, bool) or not isinstance(fps, numbers.Integral) or fps <= 0:
         raise ValueError(f"fps must be a positive int, got {fps!r}")
-    start = _check_seconds(start, "start", positive=False)
-    length = _check_seconds(length, "length", positive=True)
+    start = check_real(start, "start (seconds)", 0)
+    length = check_real(length, "length (seconds)", 0, low_open=True)
     n_frames = descriptors.shape[0]
     first = round(start * fps)
     if first >= n_frames:

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from ..checks import check_positive_int
+from ..checks import check_positive_int, check_real
 from ..positional import positional_encoding
 from ._panel import panel
 
@@ -33,8 +33,7 @@ def wavelengths(d_model: int, base: float = 10000.0) -> torch.Tensor:
     """Frames per cycle of every sin/cos pair: ``[ceil(d_model / 2)]`` float64,
     ``2 * pi * base ** (2i / d_model)``, from 2*pi (pair 0) up to almost ``2 * pi * base``."""
     check_positive_int(d_model, "d_model")
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or not base > 1:
-        raise ValueError(f"base must be a number > 1, got {base!r}")
+    check_real(base, "base", 1, low_open=True)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64)
     return 2 * math.pi * base ** (two_i / d_model)
 
@@ -69,8 +68,7 @@ def describe_dims(d_model: int, first_dim: int = 0, num_dims: int | None = None,
     """Text: the dims ``first_dim .. first_dim + num_dims - 1`` (None: to the last) and their
     wavelengths in frames and in seconds at ``fps``."""
     num_dims = _check_dims(d_model, first_dim, num_dims)
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
-        raise ValueError(f"fps must be a number > 0, got {fps!r}")
+    fps = check_real(fps, "fps", 0, low_open=True)
     waves = wavelengths(d_model)
     last = first_dim + num_dims - 1
     short, long = waves[first_dim // 2].item(), waves[last // 2].item()
@@ -109,7 +107,7 @@ def plot_positional(length: int, d_model: int, first_dim: int = 0, num_dims: int
                  for name, parity in (("sin dims (even)", 0), ("cos dims (odd)", 1))]
         parts = [(name, kept) for name, kept in parts if kept]
         fig, axes = plt.subplots(1, len(parts), figsize=(7, 2.6), sharey=True, squeeze=False, layout="constrained")
-        for ax, (name, kept) in zip(axes[0], parts):
+        for ax, (name, kept) in zip(axes[0], parts, strict=True):
             image = ax.imshow(pe[:, kept].numpy(), aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1,
                               extent=(kept[0] - 1, kept[-1] + 1, length - 0.5, -0.5))
             ax.set_xlabel("dimension")

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from ..checks import check_tensor
+from ..checks import check_real, check_tensor
 from ..projection import MusicProjection
 from ._panel import panel
 
@@ -26,14 +26,6 @@ __all__ = ["STAGE_NAMES", "projection_stages", "stage_table", "plot_stage", "pro
 # The output of each layer of MusicProjection, in order ("input" = the music features).
 STAGE_NAMES = ("input", "Linear 1", "LayerNorm 1", "GELU 1", "Dropout 1",
                "Linear 2", "LayerNorm 2", "GELU 2", "Dropout 2")
-
-
-def _check_probability(p, name: str = "dropout") -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)):
-        raise TypeError(f"{name} must be a number in [0, 1), got {type(p).__name__} {p!r}")
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1), got {p}")
-    return float(p)
 
 
 def _dropout(h: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
@@ -67,12 +59,12 @@ def projection_stages(projection: MusicProjection, features: torch.Tensor, *, tr
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if dropout is not None:
-        dropout = _check_probability(dropout)
+        dropout = check_real(dropout, "dropout", 0, 1, high_open=True)
 
     generator = torch.Generator().manual_seed(seed)
     stages = {"input": features}
     h = features
-    for name, layer in zip(STAGE_NAMES[1:], projection):
+    for name, layer in zip(STAGE_NAMES[1:], projection, strict=True):
         if isinstance(layer, nn.Dropout):
             p = layer.p if dropout is None else dropout
             h = _dropout(h, p, generator) if train and p > 0 else h

@@ -14,6 +14,8 @@ device (shapes without storage), so the full-size model at T = 5400 is instant.
 
 from __future__ import annotations
 
+import itertools
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
@@ -194,7 +196,7 @@ def pipeline_figure(batch: int | None = None, frames: int | None = None, **confi
     _box(ax, xs[3], y, w, h, _COLORS["transformer"], f"transformer × {layers}",
          f"{cfg['num_heads']} heads, feed-forward {cfg['dim_feedforward']}\nself-attention over time",
          shape(f"transformer.layers[{layers - 1}]"), _millions(transformer_params))
-    for a, b in zip(xs, xs[1:]):
+    for a, b in itertools.pairwise(xs):
         _arrow(ax, (a + w + 0.02, y + h / 2), (b - 0.04, y + h / 2))
 
     head_x, pose_y, face_y = 9.5, 2.35, 0.0

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from m2p_course.exercises import ____, Outcome, Question
+from m2p_course.exercises import Outcome, Question, ____
 from m2p_course.exercises.core import call_student, expect_close, expect_equal, expect_shape, expect_tensor_close
 
 

@@ -16,7 +16,7 @@ from torch import nn
 
 import m2p_course
 import m2p_course.exercises as exercises
-from m2p_course.exercises import ____, Outcome, Question
+from m2p_course.exercises import Outcome, Question, ____
 
 MODULES = sorted(info.name for info in pkgutil.iter_modules(exercises.__path__) if info.name.startswith("ex"))
 QUESTIONS = [(name, q) for name in MODULES

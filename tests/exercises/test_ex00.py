@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_course.exercises import Outcome
-from m2p_course.exercises import ex00 as ex
+from m2p_course.exercises import Outcome, ex00 as ex
 from m2p_course.model import M2PEncoder
 
 

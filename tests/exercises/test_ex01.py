@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from m2p_course.exercises import ____, Outcome
-from m2p_course.exercises import ex01 as ex
+from m2p_course.exercises import Outcome, ____, ex01 as ex
 from m2p_course.features import DEFAULT_RECIPE, num_pose_frames, stack_context
 
 

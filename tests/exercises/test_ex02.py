@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from m2p_course import MusicProjection, count_parameters
-from m2p_course.exercises import Outcome
-from m2p_course.exercises import ex02 as ex
+from m2p_course.exercises import Outcome, ex02 as ex
 
 
 def test_q4_reference_is_the_real_parameter_count():

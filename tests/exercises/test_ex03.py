@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from m2p_course import positional_encoding
-from m2p_course.exercises import Outcome
-from m2p_course.exercises import ex03 as ex
+from m2p_course.exercises import Outcome, ex03 as ex
 
 
 def test_q1_reference_matches_the_package_table():

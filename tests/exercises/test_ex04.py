@@ -5,8 +5,7 @@ import torch
 from torch import nn
 
 from m2p_course.attention import attention_memory_bytes
-from m2p_course.exercises import ____, Outcome
-from m2p_course.exercises import ex04 as ex
+from m2p_course.exercises import Outcome, ____, ex04 as ex
 
 
 def test_q1_function_returning_placeholder_is_not_attempted():

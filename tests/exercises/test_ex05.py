@@ -3,8 +3,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from m2p_course.exercises import ____, Outcome
-from m2p_course.exercises import ex05 as ex
+from m2p_course.exercises import Outcome, ____, ex05 as ex
 from m2p_course.widgets.encoder_explorer import crossover_length, encoder_flops, encoder_layer_parameters
 
 

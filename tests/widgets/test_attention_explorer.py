@@ -11,9 +11,15 @@ import torch  # noqa: E402
 from m2p_course.attention import attention_maps, attention_memory_bytes  # noqa: E402
 from m2p_course.model import M2PEncoder  # noqa: E402
 from m2p_course.widgets import attention_map_widget, scaling_widget  # noqa: E402
-from m2p_course.widgets.attention_explorer import (attention_by_offset, mean_attention_distance,  # noqa: E402
-                                                   plot_attention_map, plot_attention_memory,
-                                                   plot_softmax_saturation, saturation_curve, softmax_saturation)
+from m2p_course.widgets.attention_explorer import (  # noqa: E402
+    attention_by_offset,
+    mean_attention_distance,
+    plot_attention_map,
+    plot_attention_memory,
+    plot_softmax_saturation,
+    saturation_curve,
+    softmax_saturation,
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,14 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from m2p_course.transformer import build_transformer_encoder  # noqa: E402
 from m2p_course.widgets import encoder_cost_widget  # noqa: E402
-from m2p_course.widgets.encoder_explorer import (crossover_length, encoder_flops,  # noqa: E402
-                                                 encoder_layer_parameters, encoder_summary, flops_table,
-                                                 plot_encoder_flops)
+from m2p_course.widgets.encoder_explorer import (  # noqa: E402
+    crossover_length,
+    encoder_flops,
+    encoder_layer_parameters,
+    encoder_summary,
+    flops_table,
+    plot_encoder_flops,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +39,8 @@ def test_guide_layer_parameters():
 def test_parameters_by_module_match_torch(d_model, nhead, ff):
     layer = nn.TransformerEncoderLayer(d_model, nhead, ff, batch_first=True)
     parts = encoder_layer_parameters(d_model, nhead, ff)
-    real = {"self_attn.in_proj (q, k, v)": layer.self_attn.in_proj_weight.numel() + layer.self_attn.in_proj_bias.numel(),
+    in_proj = layer.self_attn.in_proj_weight.numel() + layer.self_attn.in_proj_bias.numel()
+    real = {"self_attn.in_proj (q, k, v)": in_proj,
             "self_attn.out_proj": sum(p.numel() for p in layer.self_attn.out_proj.parameters())}
     for name in ("linear1", "linear2", "norm1", "norm2"):
         real[name] = sum(p.numel() for p in getattr(layer, name).parameters())

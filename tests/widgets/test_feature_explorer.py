@@ -10,7 +10,11 @@ import torch
 
 from m2p_course.features import DEFAULT_RECIPE, EDGE_BASELINE_RECIPE, FeatureGroup, stack_context
 from m2p_course.widgets.feature_explorer import (
-    FeatureWindow, feature_explorer_widget, feature_window, plot_feature_window, row_labels,
+    FeatureWindow,
+    feature_explorer_widget,
+    feature_window,
+    plot_feature_window,
+    row_labels,
 )
 
 FPS = 30

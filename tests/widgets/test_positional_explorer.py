@@ -13,7 +13,13 @@ import torch  # noqa: E402
 
 from m2p_course import positional_encoding  # noqa: E402
 from m2p_course.widgets.positional_explorer import (  # noqa: E402
-    VIEWS, describe_dims, plot_positional, positional_explorer_widget, similarity_matrix, wavelengths)
+    VIEWS,
+    describe_dims,
+    plot_positional,
+    positional_explorer_widget,
+    similarity_matrix,
+    wavelengths,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,12 @@ import torch  # noqa: E402
 
 from m2p_course import MusicProjection  # noqa: E402
 from m2p_course.widgets.projection_explorer import (  # noqa: E402
-    STAGE_NAMES, plot_stage, projection_explorer_widget, projection_stages, stage_table)
+    STAGE_NAMES,
+    plot_stage,
+    projection_explorer_widget,
+    projection_stages,
+    stage_table,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +40,7 @@ def test_stages_follow_the_module_layer_by_layer(small):
     assert [tuple(h.shape) for h in stages.values()] == [(2, 30, w) for w in widths]
     assert torch.equal(stages["input"], x)
     h = x
-    for name, layer in zip(STAGE_NAMES[1:], projection.eval()):
+    for name, layer in zip(STAGE_NAMES[1:], projection.eval(), strict=True):
         h = layer(h)
         assert torch.allclose(stages[name], h, atol=1e-6), name
     assert torch.allclose(stages["Dropout 2"], projection(x), atol=1e-6)

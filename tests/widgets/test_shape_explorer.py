@@ -10,7 +10,12 @@ import torch  # noqa: E402
 from m2p_course.model import M2PEncoder  # noqa: E402
 from m2p_course.shapes import count_parameters  # noqa: E402
 from m2p_course.widgets.shape_explorer import (  # noqa: E402
-    explore_shapes, format_bytes, memory_estimate, parameters_by_stage, pipeline_figure, shape_explorer_widget,
+    explore_shapes,
+    format_bytes,
+    memory_estimate,
+    parameters_by_stage,
+    pipeline_figure,
+    shape_explorer_widget,
     shape_table,
 )
 

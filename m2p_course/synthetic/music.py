@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from .checks import check_int
+from ..checks import check_int, check_real
 
 # -----------------------------------------------------------------------------
 # limits and constants
@@ -230,15 +229,6 @@ class SynthSong:
 # argument checks
 
 
-def _check_real(name: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
-    return value
-
-
 def _check_style(style) -> Style:
     if not isinstance(style, str):
         raise TypeError(f"style must be a str, one of {sorted(STYLES)}, got {type(style).__name__} {style!r}")
@@ -294,7 +284,7 @@ def _voice(pitch_classes: tuple[int, ...], previous: tuple[int, ...] | None) -> 
             notes.append(notes[-1] + (pc - notes[-1]) % 12)
         candidates.append(tuple(notes))
     target = previous if previous is not None else (60, 64, 67)
-    return min(candidates, key=lambda notes: sum(abs(a - b) for a, b in zip(notes, target)))
+    return min(candidates, key=lambda notes: sum(abs(a - b) for a, b in zip(notes, target, strict=True)))
 
 
 def _make_chords(key: str, progressions: dict[str, tuple], sections: list[str], downbeats, bar_len, duration):
@@ -302,7 +292,7 @@ def _make_chords(key: str, progressions: dict[str, tuple], sections: list[str], 
     tonic, mode = parse_key(key)
     names = NOTE_NAMES_FLAT if _uses_flats(key) else NOTE_NAMES_SHARP
     chords, previous = [], None
-    for bar, (section, start) in enumerate(zip(sections, downbeats)):
+    for bar, (section, start) in enumerate(zip(sections, downbeats, strict=True)):
         degree = progressions[section][bar % BARS_PER_SECTION]
         root, third, fifth, quality = _triad(tonic, mode, degree)
         upper = _voice((root, third, fifth), previous)
@@ -597,7 +587,7 @@ def _render_melody(spec: Style, chords, sections: list[str], key: str, grid: _Gr
     tonic, mode = parse_key(key)
     scale_pcs = {(tonic + step) % 12 for step in SCALES[mode]}
     phrases = {}
-    for name, density in zip(SECTION_NAMES, spec.melody_density):
+    for name, density in zip(SECTION_NAMES, spec.melody_density, strict=True):
         first_bars = [c for c in chords if sections[c.bar] == name][:BARS_PER_SECTION]
         center = 67 + (tonic - 67) % 12 - (5 if name == "verse" else 0)  # the tonic in MIDI 67..78
         if first_bars:
@@ -658,8 +648,8 @@ def synth_music(
     beats_per_bar:  None for the style's meter (3 for waltz, else 4), or an int in [2, 8]
     returns         SynthSong with audio [round(seconds * sr)] float32 and the ground truth
     """
-    bpm = _check_real("bpm", bpm, *BPM_RANGE)
-    seconds = _check_real("seconds", seconds, *SECONDS_RANGE)
+    bpm = check_real(bpm, "bpm", *BPM_RANGE)
+    seconds = check_real(seconds, "seconds", *SECONDS_RANGE)
     seed = check_int(seed, "seed", 0, 2**63 - 1)
     spec = _check_style(style)
     sr = check_int(sr, "sr", *SR_RANGE)
@@ -671,7 +661,8 @@ def synth_music(
     # separate random streams, so that a change to one part never shifts another
     rng_score, rng_drums = np.random.default_rng((seed, 0)), np.random.default_rng((seed, 1))
     grid = _time_grid(bpm, seconds, sr, beats_per_bar)
-    sections = [SECTION_NAMES[(bar // BARS_PER_SECTION) % len(SECTION_NAMES)] for bar in range(len(grid.downbeat_times))]
+    sections = [SECTION_NAMES[(bar // BARS_PER_SECTION) % len(SECTION_NAMES)]
+                for bar in range(len(grid.downbeat_times))]
     key, chords = _harmony(rng_score, key, sections, grid)
     hits = _grid_hits(spec.drums, grid.beat_times, grid.period, grid.beats_per_bar, spec.swing)
     kick_times = sorted(time for instrument, time, _ in hits if instrument == "kick")
@@ -727,7 +718,8 @@ def write_wav(song_or_audio: SynthSong | np.ndarray, path: str | Path, sr: int |
     else:
         raise TypeError(f"expected a SynthSong or a numpy array of audio samples, got {type(song_or_audio).__name__}")
     if audio.ndim != 1 or audio.size == 0 or not np.issubdtype(audio.dtype, np.floating):
-        raise ValueError(f"expected a non-empty 1-D float array of audio samples, got {audio.dtype} shape {audio.shape}")
+        raise ValueError(f"expected a non-empty 1-D float array of audio samples, "
+                         f"got {audio.dtype} shape {audio.shape}")
     if not np.all(np.isfinite(audio)):
         raise ValueError("audio contains NaN or Inf samples")
     peak = float(np.abs(audio).max())

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_course import data
-from m2p_course.choreography import DANCER_NAMES, random_motion
-from m2p_course.data import SyntheticDanceDataset, pad_collate
 from m2p_course.features import DEFAULT_RECIPE, stack_context
 from m2p_course.keypoints import rest_pose
-from m2p_course.metrics import beat_alignment_score
+from m2p_course.synthetic import dataset as data
+from m2p_course.synthetic.choreography import DANCER_NAMES, random_motion
+from m2p_course.synthetic.dataset import SyntheticDanceDataset, pad_collate
+from m2p_course.synthetic.metrics import beat_alignment_score
 
 SMALL = dict(num_clips=4, seconds=6.0, seed=0, cache_dir=False)  # one clip per dancer
 T = 180  # 6 s at 30 fps
@@ -188,13 +188,19 @@ def test_pad_collate_rejects_bad_batches(batch, error):
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(num_clips=0), ValueError, "num_clips"),
     (dict(num_clips=2.0), TypeError, "num_clips"),
-    (dict(seconds=1.0), ValueError, "seconds"),
+    (dict(seconds=1.0), ValueError, r"^seconds must be a finite number in \[2, 600\], got 1.0$"),
+    (dict(seconds="8"), TypeError, r"^seconds must be a finite number in \[2, 600\], got str '8'$"),
     (dict(seed=-1), ValueError, "seed"),
     (dict(styles=["tango"]), ValueError, "dancer names"),
     (dict(styles="robot"), TypeError, "list of dancer names"),
     (dict(styles=3), TypeError, "list of dancer names"),
-    (dict(bpm_range=(40, 100)), ValueError, "bpm_range"),
-    (dict(bpm_range=120), TypeError, "bpm_range"),
+    (dict(bpm_range=(40, 100)), ValueError,
+     r"^bpm_range\[0\] \(low\) must be a finite number in \[60, 200\], got 40.0$"),
+    (dict(bpm_range=(120, 100)), ValueError,
+     r"^bpm_range\[1\] \(high\) must be a finite number in \[120, 200\], got 100.0$"),
+    (dict(bpm_range=(100, "120")), TypeError, r"^bpm_range\[1\] \(high\) must be a finite number"),
+    (dict(bpm_range=120), TypeError, r"^bpm_range must be a pair of numbers \(low, high\), got int 120$"),
+    (dict(bpm_range=(90, 100, 110)), TypeError, "bpm_range must be a pair"),
     (dict(recipe="4800"), TypeError, "FeatureRecipe"),
 ])
 def test_bad_arguments_raise(kwargs, error, message):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_course.metrics import beat_alignment_score, joint_speed, kinematic_beats
+from m2p_course.synthetic.metrics import beat_alignment_score, joint_speed, kinematic_beats
 
 PERIOD = 20  # frames per oscillation; the speed |sin| has its minima every PERIOD / 2 frames
 
@@ -87,11 +87,12 @@ def test_joint_speed_is_smoothed_mean_speed():
 
 
 @pytest.mark.parametrize("beats, message", [
-    ([], "at least one music beat"),
-    ([-1, 10], r"in \[0, 199\]"),
-    ([10, 200], r"in \[0, 199\]"),
-    ([[1, 2]], "1-D"),
-    ([1.0, float("nan")], "finite"),
+    ([], "^music_beat_frames must hold at least one music beat, got none"),
+    ([-1, 10], r"^music_beat_frames must be frame indices in \[0, 199\] \(a clip of 200 frames\), "
+               r"got values from -1.0"),
+    ([10, 200], r"in \[0, 199\] .*, got values from 10.0 to 200.0$"),
+    ([[1, 2]], r"^music_beat_frames must be a 1-D sequence .*, got shape \(1, 2\)$"),
+    ([1.0, float("nan")], r"^music_beat_frames must be finite frame indices, got 1 NaN/Inf$"),
 ])
 def test_bad_beats_raise(beats, message):
     with pytest.raises(ValueError, match=message):
@@ -99,11 +100,12 @@ def test_bad_beats_raise(beats, message):
 
 
 @pytest.mark.parametrize("pose, error, message", [
-    (np.zeros((10, 134)), ValueError, r"\[T, J, D\].*got shape \(10, 134\)"),
-    (np.zeros((2, 134, 2)), ValueError, "at least 3 frames"),
-    (np.full((10, 134, 2), np.nan), ValueError, "NaN"),
-    ([[[0.0, 0.0]]] * 10, TypeError, "numpy array or torch tensor"),
-    (np.zeros((10, 134, 2), dtype=bool), TypeError, "dtype bool"),
+    (np.zeros((10, 134)), ValueError, r"^pose must have shape \[T, J, D\].*got shape \(10, 134\)$"),
+    (np.zeros((2, 134, 2)), ValueError, "^pose must have at least 3 frames .*, got 2$"),
+    (np.full((10, 134, 2), np.nan), ValueError, "^pose must be finite coordinates, got 2680 NaN/Inf values$"),
+    ([[[0.0, 0.0]]] * 10, TypeError, "^pose must be a numpy array or torch tensor of coordinates, got list$"),
+    (np.zeros((10, 134, 2), dtype=bool), TypeError, "^pose must hold real numbers .*, got dtype bool$"),
+    (torch.zeros(10, 134, 2, dtype=torch.complex64), TypeError, "got dtype torch.complex64$"),
 ])
 def test_bad_pose_raises(pose, error, message):
     with pytest.raises(error, match=message):

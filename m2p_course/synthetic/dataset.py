@@ -27,26 +27,27 @@ import tempfile
 import warnings
 import zipfile
 from dataclasses import asdict, dataclass
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .checks import check_int
+from ..checks import check_int, check_real
+from ..features import DEFAULT_RECIPE, FeatureRecipe, frame_descriptors, stack_context
+from ..keypoints import NUM_KEYPOINTS
 from .choreography import DANCER_NAMES, DANCER_STYLES, dance_for_song
-from .features import DEFAULT_RECIPE, FeatureRecipe, frame_descriptors, stack_context
-from .keypoints import NUM_KEYPOINTS
-from .synth import synth_music
+from .music import synth_music
 
 __all__ = ["SyntheticDanceDataset", "pad_collate", "default_cache_dir"]
 
 CACHE_FORMAT = 1
 CACHE_ENV = "M2P_COURSE_CACHE"
 DEFAULT_BPM_RANGE = (90.0, 130.0)
-_SOURCES = ("data.py", "choreography.py", "synth.py", "features.py", "keypoints.py")
-_MEMO: dict[str, "_Clips"] = {}
+# the source files that shape the data, relative to the package root (their bytes are in the cache key)
+_SOURCES = ("synthetic/dataset.py", "synthetic/choreography.py", "synthetic/music.py", "features.py", "keypoints.py")
+_MEMO: dict[str, _Clips] = {}
 
 
 def default_cache_dir() -> Path:
@@ -129,9 +130,9 @@ def _cache_key(params: dict) -> str:
     """Hash of the parameters, the cache format and the source code that makes the data."""
     digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
     digest.update(f"format {CACHE_FORMAT}".encode())
-    here = Path(__file__).parent
+    package_root = Path(__file__).parent.parent
     for name in _SOURCES:
-        digest.update((here / name).read_bytes())
+        digest.update((package_root / name).read_bytes())
     return digest.hexdigest()[:24]
 
 
@@ -170,34 +171,24 @@ def _load(path: Path, key: str, frame_dim: int) -> _Clips:
 # argument checks
 
 
-def _check_seconds(seconds) -> float:
-    if isinstance(seconds, bool) or not isinstance(seconds, Real):
-        raise TypeError(f"expected seconds as a number, got {type(seconds).__name__}")
-    if not 2.0 <= float(seconds) <= 600.0:
-        raise ValueError(f"expected seconds in [2, 600] (at least two beats per clip), got {seconds}")
-    return float(seconds)
-
-
 def _check_styles(styles) -> tuple[str, ...]:
     if styles is None:
         return DANCER_NAMES
     if not isinstance(styles, (list, tuple)) or not all(isinstance(s, str) for s in styles):
-        raise TypeError(f"expected styles as a list of dancer names from {list(DANCER_NAMES)}, "
-                        f"got {styles!r}")
+        raise TypeError(f"styles must be a list of dancer names from {list(DANCER_NAMES)}, got {styles!r}")
     styles = tuple(styles)
     unknown = [s for s in styles if s not in DANCER_STYLES]
     if not styles or unknown or len(set(styles)) != len(styles):
-        raise ValueError(f"expected distinct dancer names from {list(DANCER_NAMES)}, got {list(styles)}")
+        raise ValueError(f"styles must be distinct dancer names from {list(DANCER_NAMES)}, got {list(styles)}")
     return styles
 
 
 def _check_bpm_range(bpm_range) -> tuple[float, float]:
-    if (not isinstance(bpm_range, (tuple, list)) or len(bpm_range) != 2
-            or not all(isinstance(b, Real) and not isinstance(b, bool) for b in bpm_range)):
-        raise TypeError(f"expected bpm_range as a pair of numbers (low, high), got {bpm_range!r}")
-    low, high = float(bpm_range[0]), float(bpm_range[1])
-    if not 60.0 <= low <= high <= 200.0:
-        raise ValueError(f"expected bpm_range (low, high) with 60 <= low <= high <= 200, got {bpm_range}")
+    if not isinstance(bpm_range, (tuple, list)) or len(bpm_range) != 2:
+        raise TypeError(f"bpm_range must be a pair of numbers (low, high), got {type(bpm_range).__name__} "
+                        f"{bpm_range!r}")
+    low = check_real(bpm_range[0], "bpm_range[0] (low)", 60.0, 200.0)
+    high = check_real(bpm_range[1], "bpm_range[1] (high)", low, 200.0)
     return low, high
 
 
@@ -232,7 +223,7 @@ class SyntheticDanceDataset(Dataset):
         if not isinstance(recipe, FeatureRecipe):
             raise TypeError(f"expected recipe as a FeatureRecipe, got {type(recipe).__name__}")
         self.num_clips = check_int(num_clips, "num_clips", 1)
-        self.seconds = _check_seconds(seconds)
+        self.seconds = check_real(seconds, "seconds", 2.0, 600.0)  # at least two beats per clip
         self.seed = check_int(seed, "seed", 0)
         self.fps = check_int(fps, "fps", 1)
         self.recipe = recipe

@@ -21,46 +21,25 @@ for a motion that turns around exactly on a frame, gives two equal neighbours th
 
 from __future__ import annotations
 
-import sys
-from numbers import Real
-
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import argrelextrema
+
+from ..checks import as_numpy_poses, check_frame_indices, check_real
 
 __all__ = ["joint_speed", "kinematic_beats", "beat_alignment_score"]
 
 
 def _as_motion(pose) -> np.ndarray:
     """Check a motion [T, J, D] (numpy or torch) and return it as numpy float64."""
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(pose, torch.Tensor):
-        pose = pose.detach().cpu().double().numpy()
-    elif not isinstance(pose, np.ndarray):
-        raise TypeError(f"expected pose as a numpy array or torch tensor of shape [T, J, D] "
-                        f"(e.g. [T, 134, 2]), got {type(pose).__name__}")
-    if not (np.issubdtype(pose.dtype, np.floating) or np.issubdtype(pose.dtype, np.integer)):
-        raise TypeError(f"expected pose with real numbers, got dtype {pose.dtype}")
-    if pose.ndim != 3 or min(pose.shape[1:]) == 0:
-        raise ValueError(f"expected pose of shape [T, J, D] (frames, joints, coordinates), "
-                         f"got shape {tuple(pose.shape)}")
-    if pose.shape[0] < 3:
-        raise ValueError(f"expected at least 3 frames (a local minimum needs two neighbours), "
-                         f"got {pose.shape[0]}")
-    if not np.isfinite(pose).all():
-        raise ValueError(f"expected finite pose coordinates, got "
-                         f"{int((~np.isfinite(pose)).sum())} NaN/Inf values")
-    return pose.astype(np.float64, copy=False)
-
-
-def _check_width(name: str, value, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"expected {name} as a number of frames, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"expected {name} {bound} (frames), got {value}")
-    return value
+    motion = as_numpy_poses(pose, "pose", dtype=np.float64)
+    if motion.ndim != 3 or min(motion.shape[1:]) == 0:
+        raise ValueError(f"pose must have shape [T, J, D] (frames, joints, coordinates), "
+                         f"got shape {tuple(motion.shape)}")
+    if motion.shape[0] < 3:
+        raise ValueError(f"pose must have at least 3 frames (a local minimum needs two neighbours), "
+                         f"got {motion.shape[0]}")
+    return motion
 
 
 def joint_speed(pose, smooth: float = 5.0) -> np.ndarray:
@@ -70,7 +49,7 @@ def joint_speed(pose, smooth: float = 5.0) -> np.ndarray:
     coordinate units per frame; ``smooth`` is the Gaussian's sigma in frames (0 = none).
     """
     motion = _as_motion(pose)
-    smooth = _check_width("smooth", smooth, allow_zero=True)
+    smooth = check_real(smooth, "smooth", 0)  # frames; 0 = no smoothing
     speed = np.linalg.norm(np.gradient(motion, axis=0), axis=-1).mean(axis=-1)
     return gaussian_filter1d(speed, smooth) if smooth > 0 else speed
 
@@ -85,25 +64,11 @@ def kinematic_beats(pose, smooth: float = 5.0) -> np.ndarray:
 
 
 def _as_beat_frames(music_beat_frames, num_frames: int) -> np.ndarray:
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(music_beat_frames, torch.Tensor):
-        music_beat_frames = music_beat_frames.detach().cpu().numpy()
-    beats = np.asarray(music_beat_frames)
-    if not (np.issubdtype(beats.dtype, np.integer) or np.issubdtype(beats.dtype, np.floating)):
-        raise TypeError(f"expected music_beat_frames as numbers (frame indices), got dtype {beats.dtype}")
-    if beats.ndim != 1:
-        raise ValueError(f"expected music_beat_frames as a 1-D array of frame indices, "
-                         f"got shape {beats.shape}")
+    """Beat frames [M] float64 in [0, num_frames - 1] (fractional frames allowed), M >= 1."""
+    beats = check_frame_indices(music_beat_frames, "music_beat_frames", num_frames, integral=False)
     if beats.size == 0:
-        raise ValueError("expected at least one music beat, got none: BAS averages over the "
-                         "music beats and is undefined without them")
-    beats = beats.astype(np.float64)
-    if not np.isfinite(beats).all():
-        raise ValueError("expected finite music_beat_frames, got NaN/Inf")
-    outside = beats[(beats < 0) | (beats > num_frames - 1)]
-    if outside.size:
-        raise ValueError(f"expected music_beat_frames in [0, {num_frames - 1}] for a pose of "
-                         f"{num_frames} frames, got {outside[:5].tolist()}")
+        raise ValueError("music_beat_frames must hold at least one music beat, got none: BAS averages over "
+                         "the music beats and is undefined without them")
     return beats
 
 
@@ -119,7 +84,7 @@ def beat_alignment_score(pose, music_beat_frames, sigma: float = 3.0,
     A still pose has no kinematic beats, so no music beat is matched: the score is 0.0.
     Raises ValueError for no music beats or beats outside the pose's frames.
     """
-    sigma = _check_width("sigma", sigma)
+    sigma = check_real(sigma, "sigma", 0, low_open=True)
     motion = _as_motion(pose)
     beats = _as_beat_frames(music_beat_frames, motion.shape[0])
     kinematic = kinematic_beats(motion, smooth)

@@ -5,11 +5,19 @@ import dataclasses
 import numpy as np
 import pytest
 
-from m2p_course.choreography import (DANCER_NAMES, DANCER_STYLES, MOVES, DancerStyle, dance_for_song,
-                                     dancer_style, generate_dance, random_motion)
 from m2p_course.keypoints import GROUPS, hand_finger, index
-from m2p_course.metrics import beat_alignment_score, joint_speed, kinematic_beats
-from m2p_course.synth import synth_music
+from m2p_course.synthetic.choreography import (
+    DANCER_NAMES,
+    DANCER_STYLES,
+    MOVES,
+    DancerStyle,
+    dance_for_song,
+    dancer_style,
+    generate_dance,
+    random_motion,
+)
+from m2p_course.synthetic.metrics import beat_alignment_score, joint_speed, kinematic_beats
+from m2p_course.synthetic.music import synth_music
 
 FPS = 30
 PERIOD = 0.5  # 120 BPM: a beat every 15 frames exactly
@@ -212,15 +220,21 @@ def test_random_motion_is_a_smooth_skeleton_that_ignores_the_beats(dances):
     (dict(downbeat_times=[0.25]), ValueError, "on a beat"),
     (dict(num_frames=0), ValueError, "num_frames"),
     (dict(num_frames=2.5), TypeError, "num_frames"),
-    (dict(fps=0), ValueError, "fps"),
+    (dict(fps=0), ValueError, r"^fps must be a finite number > 0, got 0.0$"),
+    (dict(fps="30"), TypeError, r"^fps must be a finite number > 0, got str '30'$"),
     (dict(style="salsa"), ValueError, "unknown dancer style"),
     (dict(style=17), ValueError, "label"),
     (dict(style=1.5), TypeError, "dancer style"),
     (dict(seed=-1), ValueError, "seed"),
+    (dict(seed=1.5), TypeError, "seed must be an int"),
     (dict(chords=["C", "G"]), ValueError, "one chord label per bar"),
     (dict(sections=["verse"] * 9), ValueError, "one section label per bar"),
-    (dict(onset_frames=np.array([T])), ValueError, "onset_frames"),
-    (dict(onset_frames=np.array([1.5])), ValueError, "onset_frames"),
+    (dict(onset_frames=np.array([T])), ValueError,
+     rf"^onset_frames must be frame indices in \[0, {T - 1}\] \(a clip of {T} frames\), got values from {T} to {T}$"),
+    (dict(onset_frames=np.array([-1, 3])), ValueError, r"onset_frames must be frame indices in .*, got values from -1"),
+    (dict(onset_frames=np.array([1.5])), TypeError, r"^onset_frames must be a 1-D sequence of frame indices \(ints\), "
+                                                     r"got dtype float64$"),
+    (dict(onset_frames=np.array([[1, 2]])), ValueError, r"onset_frames must be a 1-D sequence .* got shape \(1, 2\)"),
 ])
 def test_bad_arguments_raise(kwargs, error, message):
     args = dict(beat_times=BEATS, downbeat_times=DOWNBEATS, num_frames=T)
@@ -232,7 +246,9 @@ def test_bad_arguments_raise(kwargs, error, message):
 def test_bad_dancer_style_definition_raises():
     with pytest.raises(ValueError, match="MOVES"):
         DancerStyle("x", "x", music="pop", moves=("moonwalk",))
-    with pytest.raises(ValueError, match="snap"):
+    with pytest.raises(ValueError, match=r"^snap must be a finite number in \(0, 1\], got 0.0$"):
         DancerStyle("x", "x", music="pop", moves=("wave",), snap=0.0)
+    with pytest.raises(ValueError, match=r"^hit must be a finite number >= 1, got 0.5$"):
+        DancerStyle("x", "x", music="pop", moves=("wave",), hit=0.5)
     with pytest.raises(ValueError, match="synth style"):
         DancerStyle("x", "x", music="polka", moves=("wave",))

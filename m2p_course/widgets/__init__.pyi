@@ -1,0 +1,56 @@
+# The names `m2p_course.widgets` exports, one block per explorer module (ruff keeps them sorted).
+# `lazy_loader.attach_stub` reads this file at import time and loads each module on first use;
+# editors and type checkers read it as the package's interface. `name as name` marks a re-export.
+# Only `from .module import (...)` lines belong here (no `from __future__`).
+
+from .attention_explorer import (
+    attention_by_offset as attention_by_offset,
+    attention_map_widget as attention_map_widget,
+    mean_attention_distance as mean_attention_distance,
+    plot_attention_map as plot_attention_map,
+    plot_attention_memory as plot_attention_memory,
+    plot_softmax_saturation as plot_softmax_saturation,
+    saturation_curve as saturation_curve,
+    scaling_widget as scaling_widget,
+    softmax_saturation as softmax_saturation,
+)
+from .encoder_explorer import (
+    crossover_length as crossover_length,
+    encoder_cost_widget as encoder_cost_widget,
+    encoder_flops as encoder_flops,
+    encoder_layer_parameters as encoder_layer_parameters,
+    encoder_summary as encoder_summary,
+    flops_table as flops_table,
+    plot_encoder_flops as plot_encoder_flops,
+)
+from .feature_explorer import (
+    FeatureWindow as FeatureWindow,
+    feature_explorer_widget as feature_explorer_widget,
+    feature_window as feature_window,
+    plot_feature_window as plot_feature_window,
+    row_labels as row_labels,
+)
+from .positional_explorer import (
+    VIEWS as VIEWS,
+    describe_dims as describe_dims,
+    plot_positional as plot_positional,
+    positional_explorer_widget as positional_explorer_widget,
+    similarity_matrix as similarity_matrix,
+    wavelengths as wavelengths,
+)
+from .projection_explorer import (
+    STAGE_NAMES as STAGE_NAMES,
+    plot_stage as plot_stage,
+    projection_explorer_widget as projection_explorer_widget,
+    projection_stages as projection_stages,
+    stage_table as stage_table,
+)
+from .shape_explorer import (
+    explore_shapes as explore_shapes,
+    format_bytes as format_bytes,
+    memory_estimate as memory_estimate,
+    parameters_by_stage as parameters_by_stage,
+    pipeline_figure as pipeline_figure,
+    shape_explorer_widget as shape_explorer_widget,
+    shape_table as shape_table,
+)

@@ -1,0 +1,32 @@
+"""Smoke runs of the benchmarks at tiny sizes: they run to the end and print every line.
+
+No timing is asserted (speed goals live in the benchmarks' own output, never in tests).
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(script: str) -> str:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_bench_model_quick():
+    out = run("bench_model.py")
+    for piece in ("threads:", "forward, tiny, [2, 24, 48]:", "trace_shapes, tiny, [2, 540, 48]:",
+                  "ratio trace(T=540) / forward(T=24), warm:", "synth_music, 2 s:", "x real time"):
+        assert piece in out, (piece, out)
+
+
+def test_bench_features_quick():
+    out = run("bench_features.py")
+    assert "both give (90, 4800)" in out, out
+    assert "seconds for one 3 s clip (warm = best of 1)" in out, out
+    assert "warm                      naive / ours = " in out, out
+    assert "cold" not in out, out
