@@ -30,6 +30,15 @@ from .feature_explorer import (
     plot_feature_window as plot_feature_window,
     row_labels as row_labels,
 )
+from .keypoint_explorer import (
+    GROUP_COLORS as GROUP_COLORS,
+    describe_keypoint as describe_keypoint,
+    keypoint_explorer_widget as keypoint_explorer_widget,
+    keypoint_info as keypoint_info,
+    layout_table as layout_table,
+    plot_keypoint_scores as plot_keypoint_scores,
+    plot_keypoints as plot_keypoints,
+)
 from .positional_explorer import (
     VIEWS as VIEWS,
     describe_dims as describe_dims,

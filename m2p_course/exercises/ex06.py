@@ -1,0 +1,207 @@
+"""Exercises of notebook 06, the pose head and the 134 keypoints.
+
+q1  the index of the right hand's index fingertip              an int
+q2  write pose_head(h, w1, b1, w2, b2, w3, b3), eval mode       a function
+q3  count the pose head's parameters by hand                   an int
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .core import Incorrect, Question, call_student, expect_shape
+
+__all__ = ["q1", "q2", "q3"]
+
+
+def _is_int(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int)
+
+
+# -----------------------------------------------------------------------------
+# q1: the right hand's index fingertip
+
+_RIGHT_HAND, _LEFT_HAND = 113, 92            # the first index (the wrist) of each hand
+_FINGERTIP = _RIGHT_HAND + 1 + 4 * 1 + 3     # wrist, thumb 4, then the index finger's 4th point: 121
+
+_Q1_MISTAKES = {
+    _LEFT_HAND + 1 + 4 + 3: "that is the LEFT hand's index fingertip: the left hand (92-112) comes before "
+                            "the right hand (113-133).",
+    _RIGHT_HAND + 4 + 3: "one short: every hand starts with its wrist (113), then the thumb's 4 points (114-117).",
+    _RIGHT_HAND + 1 + 4 + 4: "one too far: the index finger's 4 points are 118, 119, 120, 121; the tip is the 4th.",
+    _RIGHT_HAND + 1 + 3: "that is the thumb's tip; the index finger is the second finger (thumb, index, middle, ...).",
+    _RIGHT_HAND + 1 + 4: "that is the base of the index finger (its first point); the tip is its last point.",
+    4: "that is the body's right wrist (body keypoint 4); the fingers are in the hand groups, 92-133.",
+    133: "that is the last keypoint of all, the right hand's PINKY tip; the index finger is the second finger.",
+}
+
+
+def _check_fingertip(answer) -> str:
+    if not _is_int(answer):
+        raise Incorrect(f"expected an index (an int from 0 to 133), got {type(answer).__name__} {answer!r}")
+    if answer == _FINGERTIP:
+        return "121 = 113 (the right wrist) + 1 + 4 (the thumb) + 3: hand_finger('right', 'index')[-1]."
+    if not 0 <= answer < 134:
+        raise Incorrect(f"{answer} is not an index of [B, T, 134]: they run from 0 to 133.")
+    if answer in _Q1_MISTAKES:
+        raise Incorrect(_Q1_MISTAKES[answer])
+    if answer < _LEFT_HAND:
+        raise Incorrect(f"{answer} is in the body, feet or face (0-91); "
+                        "the hands are 92-112 (left) and 113-133 (right).")
+    raise Incorrect(f"{answer} is not it: count from the right hand's wrist (113): the thumb's 4 points, "
+                    "then the index finger's 4, base to tip.")
+
+
+q1 = Question(
+    "q1",
+    """
+    In the DWPose-134 layout, which index holds the tip of the person's RIGHT index finger?
+    Give an int from 0 to 133 (work it out from the layout, then check with m2p_course.index).
+    """,
+    _check_fingertip,
+    ["The hands come last: left hand 92-112, then right hand 113-133.",
+     "Each hand: the wrist first, then thumb, index, middle, ring, pinky, 4 points each from base to tip.",
+     "113 (wrist) + 1 + 4 (the thumb's points) + 3 (the 4th point of the index finger)"],
+    "answer = 113 + 1 + 4 + 3      # 121, = m2p_course.index('right_hand_index_4')",
+    answer=lambda: _FINGERTIP,
+)
+
+# -----------------------------------------------------------------------------
+# q2: the pose head by hand, in eval mode
+
+_HIDDEN = 32                    # a small head: 32 -> 16 -> 8 -> 134, as PoseHead(hidden_dim=32)
+
+
+def _q2_inputs():
+    g = torch.Generator().manual_seed(6)
+    h = torch.randn(2, 5, _HIDDEN, generator=g)
+    sizes = [(_HIDDEN // 2, _HIDDEN), (_HIDDEN // 4, _HIDDEN // 2), (134, _HIDDEN // 4)]
+    params = []
+    for out_dim, in_dim in sizes:
+        params += [torch.randn(out_dim, in_dim, generator=g) / math.sqrt(in_dim),
+                   0.5 * torch.randn(out_dim, generator=g)]
+    return h, params
+
+
+def _reference_head(h, w1, b1, w2, b2, w3, b3, act=F.gelu, last=None, biases=True, acts=(True, True)):
+    a1, a2 = (act if use else (lambda x: x) for use in acts)
+    b1, b2, b3 = (b if biases else 0 for b in (b1, b2, b3))
+    y = a2(a1(h @ w1.T + b1) @ w2.T + b2) @ w3.T + b3
+    return y if last is None else last(y)
+
+
+def _q2_variants(h, params):
+    yield "the head returns LOGITS, raw scores: no softmax at the end (a softmax is get_pose_heatmap's job, " \
+          "notebook 07).", _reference_head(h, *params, last=lambda y: torch.softmax(y, dim=-1))
+    yield "no GELU after the last Linear: the 134 logits must be free to be any real number.", \
+        _reference_head(h, *params, last=F.gelu)
+    yield "that is ReLU; the guide's head uses GELU, x * Phi(x) (notebook 02).", \
+        _reference_head(h, *params, act=torch.relu)
+    yield "that is the tanh approximation of GELU; nn.GELU() computes the exact erf form.", \
+        _reference_head(h, *params, act=lambda x: F.gelu(x, approximate="tanh"))
+    yield "the GELUs are missing: without them three Linears collapse into one matrix.", \
+        _reference_head(h, *params, acts=(False, False))
+    yield "the GELU after the first Linear is missing (there is one after each of the first two).", \
+        _reference_head(h, *params, acts=(False, True))
+    yield "the GELU after the second Linear is missing (there is one after each of the first two).", \
+        _reference_head(h, *params, acts=(True, False))
+    yield "each Linear adds its bias: x @ W.T + b.", _reference_head(h, *params, biases=False)
+
+
+def _check_pose_head(fn) -> str:
+    h, params = _q2_inputs()
+    expected = _reference_head(h, *params)
+    out = call_student(fn, h.clone(), *[p.clone() for p in params])
+    if not isinstance(out, torch.Tensor):
+        raise Incorrect(f"pose_head should return a tensor, got {type(out).__name__}")
+    expect_shape(out, (2, 5, 134), f"pose_head(h [2, 5, {_HIDDEN}], ...)")
+    again = call_student(fn, h.clone(), *[p.clone() for p in params])
+    if not torch.equal(out, again):
+        raise Incorrect("two calls gave different outputs: in eval mode dropout does nothing, leave it out.")
+    if not torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
+        for message, variant in _q2_variants(h, params):
+            if torch.allclose(out, variant, atol=1e-5, rtol=1e-4):
+                raise Incorrect(message)
+        err = (out - expected).abs().max().item()
+        raise Incorrect(f"the values differ from Linear -> GELU -> Linear -> GELU -> Linear (largest difference "
+                        f"{err:.3g}); each Linear is x @ W.T + b.")
+    one_frame = call_student(fn, h[0, 3].clone(), *[p.clone() for p in params])
+    expect_shape(one_frame, (134,), f"pose_head(one frame [{_HIDDEN}], ...)")
+    return "equal to PoseHead in eval mode: three Linears, a GELU after each of the first two, one frame at a time."
+
+
+def _pose_head_solution(h, w1, b1, w2, b2, w3, b3):
+    h = F.gelu(h @ w1.T + b1)
+    h = F.gelu(h @ w2.T + b2)
+    return h @ w3.T + b3
+
+
+q2 = Question(
+    "q2",
+    """
+    Write pose_head(h, w1, b1, w2, b2, w3, b3): the pose head in eval mode (dropout off), from plain
+    tensor operations. h is [..., hidden]; w1 [hidden/2, hidden], w2 [hidden/4, hidden/2],
+    w3 [134, hidden/4] with biases b1, b2, b3. Layers: Linear, GELU, (Dropout), Linear, GELU, (Dropout),
+    Linear. Return the logits [..., 134].
+    """,
+    _check_pose_head,
+    ["A Linear is x @ W.T + b; F.gelu (or your gelu from notebook 02) is the exact GELU.",
+     "Dropout in eval mode is the identity; the last Linear has no activation after it.",
+     "return F.gelu(F.gelu(h @ w1.T + b1) @ w2.T + b2) @ w3.T + b3"],
+    """
+    def pose_head(h, w1, b1, w2, b2, w3, b3):
+        h = F.gelu(h @ w1.T + b1)          # [..., hidden/2]
+        h = F.gelu(h @ w2.T + b2)          # [..., hidden/4]
+        return h @ w3.T + b3               # [..., 134]: logits, no activation
+    """,
+    answer=lambda: _pose_head_solution,
+)
+
+# -----------------------------------------------------------------------------
+# q3: the parameter count of PoseHead(1024)
+
+_SIZES = ((1024, 512), (512, 256), (256, 134))
+_WEIGHTS = sum(i * o for i, o in _SIZES)                    # 689,664
+_BIASES = sum(o for _, o in _SIZES)                         # 902
+POSE_HEAD_PARAMS = _WEIGHTS + _BIASES                        # 690,566
+
+_Q3_MISTAKES = {
+    _WEIGHTS: "you counted only the weight matrices: each Linear also has a bias, one per output.",
+    _WEIGHTS + sum(i for i, _ in _SIZES): "a bias has one number per OUTPUT of its Linear (512, 256, 134), "
+                                          "not per input.",
+    POSE_HEAD_PARAMS - (256 * 134 + 134): "the last Linear(256, 134) is missing: it makes the 134 scores.",
+    POSE_HEAD_PARAMS + 2 * 512 + 2 * 256: "the pose head has no LayerNorm (unlike the projection): "
+                                          "GELU and Dropout hold no parameters.",
+    1024 * 134 + 134: "that is a single Linear(1024, 134); the guide's head goes 1024 -> 512 -> 256 -> 134.",
+}
+
+
+def _check_count(answer) -> str:
+    if not _is_int(answer):
+        raise Incorrect(f"expected an exact whole number (an int), got {type(answer).__name__} {answer!r}")
+    if answer == POSE_HEAD_PARAMS:
+        return f"{POSE_HEAD_PARAMS:,} parameters: under 1 % of the guide's 88,992,134."
+    if answer in _Q3_MISTAKES:
+        raise Incorrect(_Q3_MISTAKES[answer])
+    if abs(answer - POSE_HEAD_PARAMS) > 0.2 * POSE_HEAD_PARAMS:
+        raise Incorrect(f"{answer:,} is far off: Linear(1024, 512), Linear(512, 256), Linear(256, 134); "
+                        "a Linear(in, out) holds in * out weights plus out biases.")
+    raise Incorrect(f"{answer:,} is close but not exact: add the three Linears one at a time (in * out + out).")
+
+
+q3 = Question(
+    "q3",
+    """
+    How many parameters does the guide's pose head have?
+    Linear(1024, 512), GELU, Dropout, Linear(512, 256), GELU, Dropout, Linear(256, 134).
+    Give the exact number as an int (an expression such as 1024 * 512 + ... is fine).
+    """,
+    _check_count,
+    ["A Linear(in, out) holds a weight matrix [out, in] and a bias [out]; GELU and Dropout hold nothing.",
+     "(1024 * 512 + 512) + (512 * 256 + 256) + (256 * 134 + 134)"],
+    "answer = (1024 * 512 + 512) + (512 * 256 + 256) + (256 * 134 + 134)   # 690,566",
+    answer=lambda: POSE_HEAD_PARAMS,
+)

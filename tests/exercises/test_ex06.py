@@ -1,0 +1,134 @@
+"""Notebook 06's exercises accept their solutions and catch the typical mistakes."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from m2p_course import PoseHead, count_parameters, index
+from m2p_course.exercises import Outcome, ex06 as ex
+
+
+def test_q1_reference_is_the_real_index():
+    assert ex.q1.answer() == index("right_hand_index_4") == 121
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (100, "LEFT hand"),
+    (120, "starts with its wrist"),
+    (122, "one too far"),
+    (117, "thumb's tip"),
+    (118, "base of the index finger"),
+    (4, "body's right wrist"),
+    (133, "PINKY"),
+    (134, "from 0 to 133"),
+    (-1, "from 0 to 133"),
+    (50, "body, feet or face"),
+    (125, "count from the right hand's wrist"),
+    (121.0, "an int"),
+    (True, "an int"),
+    ("121", "an int"),
+])
+def test_q1_rejects_typical_mistakes(answer, fragment):
+    result = ex.q1.evaluate(answer)
+    assert result.outcome is Outcome.INCORRECT
+    assert fragment in result.message
+
+
+def test_q2_reference_equals_pose_head_in_eval_mode():
+    torch.manual_seed(0)
+    head = PoseHead(hidden_dim=64).eval()
+    h = torch.randn(3, 7, 64)
+    weights = [p for layer in (head[0], head[3], head[6]) for p in (layer.weight, layer.bias)]
+    with torch.no_grad():
+        assert torch.allclose(ex.q2.answer()(h, *weights), head(h), atol=1e-6)
+
+
+def _gelu_tanh(x):
+    return F.gelu(x, approximate="tanh")
+
+
+def _head(act=F.gelu, last=lambda y: y, biases=True, first=True, second=True):
+    def fn(h, w1, b1, w2, b2, w3, b3):
+        if not biases:
+            b1 = b2 = b3 = 0
+        a1 = act if first else (lambda x: x)
+        a2 = act if second else (lambda x: x)
+        return last(a2(a1(h @ w1.T + b1) @ w2.T + b2) @ w3.T + b3)
+    return fn
+
+
+def _dropout_in_eval(h, w1, b1, w2, b2, w3, b3):
+    h = F.dropout(F.gelu(h @ w1.T + b1), 0.1, training=True)
+    return F.gelu(h @ w2.T + b2) @ w3.T + b3
+
+
+def _weights_not_transposed(h, w1, b1, w2, b2, w3, b3):
+    return F.gelu(F.gelu(h @ w1 + b1) @ w2 + b2) @ w3 + b3
+
+
+def _last_layer_forgotten(h, w1, b1, w2, b2, w3, b3):
+    return F.gelu(F.gelu(h @ w1.T + b1) @ w2.T + b2)
+
+
+@pytest.mark.parametrize("fn, fragment", [
+    (_head(last=lambda y: torch.softmax(y, dim=-1)), "no softmax"),
+    (_head(last=F.gelu), "no GELU after the last Linear"),
+    (_head(act=torch.relu), "that is ReLU"),
+    (_head(act=_gelu_tanh), "tanh approximation"),
+    (_head(first=False, second=False), "the GELUs are missing"),
+    (_head(first=False), "after the first Linear is missing"),
+    (_head(second=False), "after the second Linear is missing"),
+    (_head(biases=False), "adds its bias"),
+    (_dropout_in_eval, "leave it out"),
+    (_weights_not_transposed, "raised RuntimeError"),
+    (_last_layer_forgotten, "expected shape"),
+    (_head(last=lambda y: y * 1.5), "values differ"),
+    (lambda h, *params: h.sum(-1), "expected shape"),
+    (lambda h, *params: h.mean(), "expected shape"),
+    (lambda h, *params: [0.0] * 134, "return a tensor"),
+    ("pose_head", "expected a function"),
+])
+def test_q2_rejects_typical_mistakes(fn, fragment):
+    result = ex.q2.evaluate(fn)
+    assert result.outcome is Outcome.INCORRECT
+    assert fragment in result.message
+
+
+def test_q2_needs_one_frame_to_work_too():
+    def batched_only(h, w1, b1, w2, b2, w3, b3):
+        if h.dim() != 3:
+            raise ValueError("expected [B, T, hidden]")
+        return ex.q2.answer()(h, w1, b1, w2, b2, w3, b3)
+    result = ex.q2.evaluate(batched_only)
+    assert result.outcome is Outcome.INCORRECT and "ValueError" in result.message
+
+
+def test_q3_reference_is_the_real_parameter_count():
+    with torch.device("meta"):
+        head = PoseHead(1024)
+    assert ex.q3.answer() == count_parameters(head) == 690_566
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (1024 * 512 + 512 * 256 + 256 * 134, "only the weight matrices"),
+    (1024 * 512 + 1024 + 512 * 256 + 512 + 256 * 134 + 256, "one number per OUTPUT"),
+    (1024 * 512 + 512 + 512 * 256 + 256, "last Linear(256, 134) is missing"),
+    (690_566 + 2 * 512 + 2 * 256, "no LayerNorm"),
+    (1024 * 134 + 134, "single Linear(1024, 134)"),
+    (690_000, "close but not exact"),
+    (88_992_134, "far off"),
+    (690_566.0, "an int"),
+    (False, "an int"),
+    (str(690_566), "an int"),
+])
+def test_q3_rejects_typical_mistakes(answer, fragment):
+    result = ex.q3.evaluate(answer)
+    assert result.outcome is Outcome.INCORRECT
+    assert fragment in result.message
+
+
+def test_q3_reference_counts_what_the_guide_prints():
+    assert ex.q3.answer() == sum(i * o + o for i, o in ((1024, 512), (512, 256), (256, 134)))
+    assert math.isclose(ex.q3.answer() / 88_992_134, 0.00776, rel_tol=1e-2)
