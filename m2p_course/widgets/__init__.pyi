@@ -30,6 +30,18 @@ from .feature_explorer import (
     plot_feature_window as plot_feature_window,
     row_labels as row_labels,
 )
+from .heatmap_explorer import (
+    MAP_KINDS as MAP_KINDS,
+    HeatmapReadout as HeatmapReadout,
+    heatmap_explorer_widget as heatmap_explorer_widget,
+    heatmap_price as heatmap_price,
+    heatmap_price_table as heatmap_price_table,
+    heatmap_readout as heatmap_readout,
+    plot_heatmap as plot_heatmap,
+    temperature_sweep as temperature_sweep,
+    temperature_table as temperature_table,
+    toy_logits as toy_logits,
+)
 from .keypoint_explorer import (
     GROUP_COLORS as GROUP_COLORS,
     describe_keypoint as describe_keypoint,
