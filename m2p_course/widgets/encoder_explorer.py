@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import EngFormatter, NullFormatter
 
 from ..checks import check_positive_int
 from ._panel import panel
@@ -129,6 +130,11 @@ def plot_encoder_flops(length: int = 24, d_model: int = 1024, nhead: int = 8, di
             va="bottom")
     total = sum(encoder_flops(length, d_model, nhead, dim_feedforward, num_layers).values())
     ax.plot([length], [total], "o", color="tab:red", label=f"T = {length}: {total / 1e9:,.1f} GFLOP")
+    # Plain-text tick labels (1 k, 10 G): a log axis otherwise writes them in mathtext, whose shared
+    # parser failed now and then inside the widget's redraws (ParseException) in the browser check.
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(EngFormatter(sep=" "))
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("T (frames)")
     ax.set_ylabel("FLOPs (forward)")
     ax.set_title(f"{num_layers} layers, E = {d_model}, F = {dim_feedforward}", fontsize=10)
