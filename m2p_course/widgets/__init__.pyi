@@ -3,6 +3,17 @@
 # editors and type checkers read it as the package's interface. `name as name` marks a re-export.
 # Only `from .module import (...)` lines belong here (no `from __future__`).
 
+from .arcface_explorer import (
+    EmbeddingRun as EmbeddingRun,
+    angle_stats as angle_stats,
+    angle_table as angle_table,
+    arcface_explorer_widget as arcface_explorer_widget,
+    dancer_clips as dancer_clips,
+    plot_embeddings as plot_embeddings,
+    plot_target_logit as plot_target_logit,
+    target_logit as target_logit,
+    train_embeddings as train_embeddings,
+)
 from .attention_explorer import (
     attention_by_offset as attention_by_offset,
     attention_map_widget as attention_map_widget,
