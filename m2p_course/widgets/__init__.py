@@ -13,6 +13,7 @@ statically too. One module per notebook's explorer::
     keypoint_explorer    06  the 134 keypoints: groups, indices, where each one is
     heatmap_explorer     07  one joint's heatmap, its temperature, soft-argmax vs argmax
     arcface_explorer     08  dancers' embeddings on the sphere, plain softmax vs ArcFace(m, s)
+    batch_explorer       09  songs of different lengths: padding, the padding mask, memory
 
 The widget builders end in ``_widget`` (``shape_explorer_widget``, ...), so that no
 function shares its module's name. Names load on first use

@@ -25,6 +25,16 @@ from .attention_explorer import (
     scaling_widget as scaling_widget,
     softmax_saturation as softmax_saturation,
 )
+from .batch_explorer import (
+    BatchMemory as BatchMemory,
+    MemoryRow as MemoryRow,
+    batch_explorer_widget as batch_explorer_widget,
+    batch_memory as batch_memory,
+    batch_table as batch_table,
+    clip_lengths as clip_lengths,
+    lengths_to_mask as lengths_to_mask,
+    plot_batch as plot_batch,
+)
 from .encoder_explorer import (
     crossover_length as crossover_length,
     encoder_cost_widget as encoder_cost_widget,
