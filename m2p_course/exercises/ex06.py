@@ -8,17 +8,30 @@ q3  count the pose head's parameters by hand                   an int
 from __future__ import annotations
 
 import math
+import operator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Incorrect, Question, call_student, expect_shape
+from .core import Incorrect, Question, _PlaceholderReturned, call_student, expect_shape
 
 __all__ = ["q1", "q2", "q3"]
 
 
-def _is_int(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int)
+def _as_int(value) -> int | None:
+    """A whole number given as an int, a NumPy integer or a 0-d integer tensor -> int; else None.
+
+    Booleans (True, np.True_, torch.tensor(True)) and floats (121.0) are not accepted.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, torch.Tensor) and (value.dim() != 0 or value.dtype == torch.bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 # -----------------------------------------------------------------------------
@@ -34,16 +47,19 @@ _Q1_MISTAKES = {
     _RIGHT_HAND + 1 + 4 + 4: "one too far: the index finger's 4 points are 118, 119, 120, 121; the tip is the 4th.",
     _RIGHT_HAND + 1 + 3: "that is the thumb's tip; the index finger is the second finger (thumb, index, middle, ...).",
     _RIGHT_HAND + 1 + 4: "that is the base of the index finger (its first point); the tip is its last point.",
+    _RIGHT_HAND: "that is the right hand's wrist, its first point; the fingers come after it, thumb first.",
     4: "that is the body's right wrist (body keypoint 4); the fingers are in the hand groups, 92-133.",
     133: "that is the last keypoint of all, the right hand's PINKY tip; the index finger is the second finger.",
 }
 
 
-def _check_fingertip(answer) -> str:
-    if not _is_int(answer):
-        raise Incorrect(f"expected an index (an int from 0 to 133), got {type(answer).__name__} {answer!r}")
+def _check_fingertip(value) -> str:
+    answer = _as_int(value)
+    if answer is None:
+        raise Incorrect(f"expected an index (an int from 0 to 133), got {type(value).__name__} {value!r}")
     if answer == _FINGERTIP:
-        return "121 = 113 (the right wrist) + 1 + 4 (the thumb) + 3: hand_finger('right', 'index')[-1]."
+        return ("121 = 113 (the right hand's wrist) + 1 (step past the wrist) + 4 (past the thumb) + 3 (from "
+                "the index finger's base to its tip): hand_finger('right', 'index')[-1].")
     if not 0 <= answer < 134:
         raise Incorrect(f"{answer} is not an index of [B, T, 134]: they run from 0 to 133.")
     if answer in _Q1_MISTAKES:
@@ -51,6 +67,8 @@ def _check_fingertip(answer) -> str:
     if answer < _LEFT_HAND:
         raise Incorrect(f"{answer} is in the body, feet or face (0-91); "
                         "the hands are 92-112 (left) and 113-133 (right).")
+    if answer < _RIGHT_HAND:
+        raise Incorrect(f"{answer} is in the LEFT hand (92-112); the person's right hand is 113-133.")
     raise Incorrect(f"{answer} is not it: count from the right hand's wrist (113): the thumb's 4 points, "
                     "then the index finger's 4, base to tip.")
 
@@ -64,8 +82,10 @@ q1 = Question(
     _check_fingertip,
     ["The hands come last: left hand 92-112, then right hand 113-133.",
      "Each hand: the wrist first, then thumb, index, middle, ring, pinky, 4 points each from base to tip.",
-     "113 (wrist) + 1 + 4 (the thumb's points) + 3 (the 4th point of the index finger)"],
-    "answer = 113 + 1 + 4 + 3      # 121, = m2p_course.index('right_hand_index_4')",
+     "113 (the right hand's wrist) + 1 (step past the wrist) + 4 (past the thumb's 4 points) + 3 (from the "
+     "index finger's base, its 1st point, to its tip, its 4th) = 121"],
+    "answer = 113 + 1 + 4 + 3      # wrist, step past it, past the thumb, base to tip: 121\n"
+    "# = m2p_course.index('right_hand_index_4')",
     answer=lambda: _FINGERTIP,
 )
 
@@ -111,14 +131,31 @@ def _q2_variants(h, params):
     yield "each Linear adds its bias: x @ W.T + b.", _reference_head(h, *params, biases=False)
 
 
+def _call_head(fn, h, params, what: str, advice: str):
+    """Call the student's head; an exception says which call failed and what the check feeds it."""
+    try:
+        return call_student(fn, h.clone(), *[p.clone() for p in params])
+    except (Incorrect, _PlaceholderReturned, NotImplementedError):
+        raise
+    except Exception as exc:
+        raise Incorrect(f"{what} raised {type(exc).__name__}: {exc}. {advice}") from exc
+
+
+_SIZES_ADVICE = (f"The check uses a small head (hidden = {_HIDDEN}: w1 [{_HIDDEN // 2}, {_HIDDEN}], "
+                 f"w2 [{_HIDDEN // 4}, {_HIDDEN // 2}], w3 [134, {_HIDDEN // 4}]): take every size from the "
+                 "tensors, don't write 1024, and use W.T (a weight is [out, in]).")
+_ONE_FRAME_ADVICE = ("The head must work on any leading dimensions, a single frame [hidden] included: "
+                     "x @ W.T + b does, so don't reshape or index h as [B, T, hidden].")
+
+
 def _check_pose_head(fn) -> str:
     h, params = _q2_inputs()
     expected = _reference_head(h, *params)
-    out = call_student(fn, h.clone(), *[p.clone() for p in params])
+    out = _call_head(fn, h, params, f"pose_head(h [2, 5, {_HIDDEN}], ...)", _SIZES_ADVICE)
     if not isinstance(out, torch.Tensor):
         raise Incorrect(f"pose_head should return a tensor, got {type(out).__name__}")
     expect_shape(out, (2, 5, 134), f"pose_head(h [2, 5, {_HIDDEN}], ...)")
-    again = call_student(fn, h.clone(), *[p.clone() for p in params])
+    again = _call_head(fn, h, params, f"pose_head(h [2, 5, {_HIDDEN}], ...)", _SIZES_ADVICE)
     if not torch.equal(out, again):
         raise Incorrect("two calls gave different outputs: in eval mode dropout does nothing, leave it out.")
     if not torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
@@ -128,7 +165,7 @@ def _check_pose_head(fn) -> str:
         err = (out - expected).abs().max().item()
         raise Incorrect(f"the values differ from Linear -> GELU -> Linear -> GELU -> Linear (largest difference "
                         f"{err:.3g}); each Linear is x @ W.T + b.")
-    one_frame = call_student(fn, h[0, 3].clone(), *[p.clone() for p in params])
+    one_frame = _call_head(fn, h[0, 3], params, f"pose_head(one frame [{_HIDDEN}], ...)", _ONE_FRAME_ADVICE)
     expect_shape(one_frame, (134,), f"pose_head(one frame [{_HIDDEN}], ...)")
     return "equal to PoseHead in eval mode: three Linears, a GELU after each of the first two, one frame at a time."
 
@@ -145,7 +182,8 @@ q2 = Question(
     Write pose_head(h, w1, b1, w2, b2, w3, b3): the pose head in eval mode (dropout off), from plain
     tensor operations. h is [..., hidden]; w1 [hidden/2, hidden], w2 [hidden/4, hidden/2],
     w3 [134, hidden/4] with biases b1, b2, b3. Layers: Linear, GELU, (Dropout), Linear, GELU, (Dropout),
-    Linear. Return the logits [..., 134].
+    Linear. Return the logits [..., 134]. The check calls it with a small head (hidden = 32) on h [2, 5, 32]
+    and on a single frame [32]: don't hard-code 1024 or assume three dimensions.
     """,
     _check_pose_head,
     ["A Linear is x @ W.T + b; F.gelu (or your gelu from notebook 02) is the exact GELU.",
@@ -179,9 +217,10 @@ _Q3_MISTAKES = {
 }
 
 
-def _check_count(answer) -> str:
-    if not _is_int(answer):
-        raise Incorrect(f"expected an exact whole number (an int), got {type(answer).__name__} {answer!r}")
+def _check_count(value) -> str:
+    answer = _as_int(value)
+    if answer is None:
+        raise Incorrect(f"expected an exact whole number (an int), got {type(value).__name__} {value!r}")
     if answer == POSE_HEAD_PARAMS:
         return f"{POSE_HEAD_PARAMS:,} parameters: under 1 % of the guide's 88,992,134."
     if answer in _Q3_MISTAKES:

@@ -8,8 +8,9 @@ The plain functions do the work (the tests and the notebook call them directly):
     fig = plot_keypoints("face", 54); plt.show()  # the whole body, a zoom on one group, the index strip
     fig = plot_keypoint_scores(logits[0, 0])      # 134 numbers (one frame of pose logits) by group
 
-``keypoint_explorer_widget()`` wires a group menu, an index slider and a labels checkbox to them
-(the menu and the slider follow each other, so the figure is drawn once per move).
+``keypoint_explorer_widget()`` wires a group menu, an index slider (with a box to type the index in)
+and a labels checkbox to them (the menu and the slider follow each other, so the figure is drawn
+once per move).
 """
 
 from __future__ import annotations
@@ -82,12 +83,17 @@ def keypoint_info(keypoint, pose=None) -> dict:
 
 
 def describe_keypoint(keypoint, pose=None) -> str:
-    """One line about one keypoint: index, name, group, its place in the group, (x, y)."""
+    """One line about one keypoint: index, name, group, its place in the group, (x, y).
+
+    The place in the group counts from 0, like the indices and the names (``face_nose_3`` is the
+    face's keypoint 30, iBUG landmark 30 counted from 0; ``right_hand_index_4`` the hand's keypoint
+    8: wrist 0, thumb 1-4, index finger 5-8).
+    """
     info = keypoint_info(keypoint, pose)
     first, last = info["group_range"]
     x, y = info["xy"]
-    return (f"{info['index']:3d}  {info['name']}: {info['group']} keypoint {info['position'] + 1} of "
-            f"{info['group_size']} (indices {first}-{last}), at (x, y) = ({x:.2f}, {y:.2f})")
+    return (f"{info['index']:3d}  {info['name']}: {info['group']} keypoint {info['position']} "
+            f"(counted from 0; {info['group_size']} in all, indices {first}-{last}), at (x, y) = ({x:.2f}, {y:.2f})")
 
 
 def layout_table(group: str | None = None) -> str:
@@ -244,7 +250,7 @@ def plot_keypoint_scores(scores, *, title: str | None = None) -> plt.Figure:
 
 
 def keypoint_explorer_widget(pose=None) -> widgets.VBox:
-    """A widget over ``plot_keypoints``: pick a group (the zoom), a keypoint by index, labels on or off.
+    """A widget over ``plot_keypoints``: pick a group (the zoom), a keypoint by index (slider or typed), labels.
 
     Picking a group moves the index to the group's first keypoint; moving the index to another
     group switches the group; either way the figure is drawn once. ``pose``: one pose [134, 2]
@@ -254,6 +260,9 @@ def keypoint_explorer_widget(pose=None) -> widgets.VBox:
     group = widgets.Dropdown(options=list(m2p_course.GROUPS), value="body", description="group")
     keypoint = widgets.IntSlider(value=0, min=0, max=m2p_course.NUM_KEYPOINTS - 1, description="index",
                                  continuous_update=False)
+    typed = widgets.BoundedIntText(value=0, min=0, max=m2p_course.NUM_KEYPOINTS - 1, description="or type",
+                                   layout=widgets.Layout(width="170px"))
+    widgets.link((typed, "value"), (keypoint, "value"))     # typing 54 moves the slider to 54 (one draw)
     labels = widgets.Checkbox(value=True, description="write the indices")
     out = widgets.Output()
     linking = [False]                    # True while one control moves the other: draw once, not twice
@@ -289,4 +298,4 @@ def keypoint_explorer_widget(pose=None) -> widgets.VBox:
     labels.observe(lambda change: draw(), names="value")
     draw()
     title = widgets.HTML("<b>Keypoint explorer: the 134 keypoints, their groups and indices</b>")
-    return widgets.VBox([title, widgets.HBox([group, keypoint]), widgets.HBox([labels]), out])
+    return widgets.VBox([title, widgets.HBox([group, keypoint]), widgets.HBox([typed, labels]), out])

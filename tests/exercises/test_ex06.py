@@ -2,12 +2,13 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from m2p_course import PoseHead, count_parameters, index
-from m2p_course.exercises import Outcome, ex06 as ex
+from m2p_course.exercises import Outcome, ____, ex06 as ex
 
 
 def test_q1_reference_is_the_real_index():
@@ -16,6 +17,10 @@ def test_q1_reference_is_the_real_index():
 
 @pytest.mark.parametrize("answer, fragment", [
     (100, "LEFT hand"),
+    (101, "in the LEFT hand (92-112)"),
+    (92, "in the LEFT hand (92-112)"),
+    (112, "in the LEFT hand (92-112)"),
+    (113, "right hand's wrist"),
     (120, "starts with its wrist"),
     (122, "one too far"),
     (117, "thumb's tip"),
@@ -28,12 +33,23 @@ def test_q1_reference_is_the_real_index():
     (125, "count from the right hand's wrist"),
     (121.0, "an int"),
     (True, "an int"),
+    (np.True_, "an int"),
+    (torch.tensor(True), "an int"),
+    (torch.tensor(121.0), "an int"),
+    (torch.tensor([121]), "an int"),
     ("121", "an int"),
 ])
 def test_q1_rejects_typical_mistakes(answer, fragment):
     result = ex.q1.evaluate(answer)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
+
+
+@pytest.mark.parametrize("answer", [121, np.int64(121), np.int32(121), torch.tensor(121), index("right_hand_index_4")])
+def test_q1_accepts_the_index_as_any_integer_type(answer):
+    result = ex.q1.evaluate(answer)
+    assert result.outcome is Outcome.CORRECT
+    assert "+ 1 (step past the wrist)" in result.message
 
 
 def test_q2_reference_equals_pose_head_in_eval_mode():
@@ -103,6 +119,31 @@ def test_q2_needs_one_frame_to_work_too():
         return ex.q2.answer()(h, w1, b1, w2, b2, w3, b3)
     result = ex.q2.evaluate(batched_only)
     assert result.outcome is Outcome.INCORRECT and "ValueError" in result.message
+    assert "pose_head(one frame [32], ...)" in result.message and "single frame [hidden]" in result.message
+
+
+def test_q2_names_a_hard_coded_1024():
+    def hard_coded(h, w1, b1, w2, b2, w3, b3):
+        flat = h.reshape(-1, 1024)
+        return ex.q2.answer()(flat, w1, b1, w2, b2, w3, b3).reshape(*h.shape[:-1], 134)
+    result = ex.q2.evaluate(hard_coded)
+    assert result.outcome is Outcome.INCORRECT and "RuntimeError" in result.message
+    assert "hidden = 32" in result.message and "don't write 1024" in result.message
+
+
+def test_q2_unpacking_three_dimensions_is_named():
+    def three_dims(h, w1, b1, w2, b2, w3, b3):
+        batch, frames, hidden = h.shape
+        return ex.q2.answer()(h, w1, b1, w2, b2, w3, b3)
+    result = ex.q2.evaluate(three_dims)
+    assert result.outcome is Outcome.INCORRECT and "single frame [hidden]" in result.message
+
+
+def test_q2_unfinished_functions_are_not_attempted():
+    def unfinished(h, w1, b1, w2, b2, w3, b3):
+        raise NotImplementedError
+    assert ex.q2.evaluate(unfinished).outcome is Outcome.NOT_ATTEMPTED
+    assert ex.q2.evaluate(lambda *args: ____).outcome is Outcome.NOT_ATTEMPTED
 
 
 def test_q3_reference_is_the_real_parameter_count():
@@ -121,12 +162,18 @@ def test_q3_reference_is_the_real_parameter_count():
     (88_992_134, "far off"),
     (690_566.0, "an int"),
     (False, "an int"),
+    (torch.tensor(690_566.0), "an int"),
     (str(690_566), "an int"),
 ])
 def test_q3_rejects_typical_mistakes(answer, fragment):
     result = ex.q3.evaluate(answer)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
+
+
+@pytest.mark.parametrize("answer", [690_566, np.int64(690_566), torch.tensor(690_566)])
+def test_q3_accepts_the_count_as_any_integer_type(answer):
+    assert ex.q3.evaluate(answer).outcome is Outcome.CORRECT
 
 
 def test_q3_reference_counts_what_the_guide_prints():

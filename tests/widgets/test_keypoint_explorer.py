@@ -48,8 +48,18 @@ def test_keypoint_info_uses_the_pose_it_is_given():
 
 def test_describe_keypoint_is_one_line_with_index_group_and_place():
     line = describe_keypoint("left_wrist")
-    assert line.startswith("  7  left_wrist: body keypoint 8 of 18 (indices 0-17)")
+    assert line.startswith("  7  left_wrist: body keypoint 7 (counted from 0; 18 in all, indices 0-17)")
     assert "\n" not in line and "(x, y) = (0.29, 0.04)" in line
+
+
+@pytest.mark.parametrize("key, place", [
+    ("face_nose_3", "face keypoint 30 (counted from 0; 68 in all"),          # iBUG landmark 30, from 0
+    ("face_jaw_0", "face keypoint 0 (counted from 0; 68 in all"),
+    ("right_hand_index_4", "right_hand keypoint 8 (counted from 0; 21 in all"),  # wrist 0, thumb 1-4, index 5-8
+    ("right_hand_wrist", "right_hand keypoint 0 (counted from 0; 21 in all"),
+])
+def test_describe_keypoint_counts_the_place_from_0_like_the_names(key, place):
+    assert place in describe_keypoint(key)
 
 
 @pytest.mark.parametrize("key, error, fragment", [
@@ -160,22 +170,25 @@ def test_widget_builds_and_its_first_control_changes_the_output(capsys):
     box = keypoint_explorer_widget()
     assert isinstance(box, widgets.VBox)
     assert isinstance(box.children[0], widgets.HTML) and isinstance(box.children[-1], widgets.Output)
-    group, keypoint, labels = _controls(box)
-    assert (type(group), type(keypoint), type(labels)) == (widgets.Dropdown, widgets.IntSlider, widgets.Checkbox)
+    group, keypoint, typed, labels = _controls(box)
+    assert (type(group), type(keypoint), type(typed), type(labels)) == (
+        widgets.Dropdown, widgets.IntSlider, widgets.BoundedIntText, widgets.Checkbox)
+    assert (typed.min, typed.max) == (0, 133)
     assert list(group.options) == list(GROUPS) and (keypoint.min, keypoint.max) == (0, 133)
     capsys.readouterr()
     plt.close("all")
     group.value = "face"                      # outside a kernel the Output does not capture: stdout
     assert keypoint.value == 24               # the index follows the group
     out = capsys.readouterr().out
-    assert out.count("24  face_jaw_0: face keypoint 1 of 68") == 1
+    assert out.count("24  face_jaw_0: face keypoint 0 (counted from 0; 68 in all") == 1
+    assert typed.value == 24                  # the typing box follows the slider
     titles = [plt.figure(n).axes[1].get_title() for n in plt.get_fignums()]
     assert titles == ["face: indices 24-91"]  # the zoom moved to the face, drawn once (Agg leaves it open)
 
 
 def test_widget_index_switches_the_group(capsys):
     box = keypoint_explorer_widget(torch.from_numpy(rest_pose()))
-    group, keypoint, labels = _controls(box)
+    group, keypoint, typed, labels = _controls(box)
     capsys.readouterr()
     plt.close("all")
     keypoint.value = 121
@@ -186,6 +199,17 @@ def test_widget_index_switches_the_group(capsys):
     assert len(plt.get_fignums()) == 2 and len(plt.figure(plt.get_fignums()[-1]).axes[1].texts) == 0
     keypoint.value = 3
     assert group.value == "body"
+
+
+def test_widget_typing_an_index_moves_the_slider_and_draws_once(capsys):
+    box = keypoint_explorer_widget()
+    group, keypoint, typed, labels = _controls(box)
+    capsys.readouterr()
+    plt.close("all")
+    typed.value = 54
+    assert keypoint.value == 54 and group.value == "face"
+    assert capsys.readouterr().out.count("54  face_nose_3: face keypoint 30") == 1
+    assert len(plt.get_fignums()) == 1        # one typed index, one figure
 
 
 def test_widget_rejects_a_bad_pose():
