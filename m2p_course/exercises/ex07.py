@@ -2,7 +2,7 @@
 
 q1  write spatial_softmax(logits, temperature): one distribution per joint over H x W   a function
 q2  write soft_argmax(logits, temperature): the expected (x, y), x first, in [-1, 1]    a function
-q3  count the parameters of a spatial pose head PoseHead(1024, heatmap_size=(16, 16))   an int
+q3  count the parameters of a spatial pose head PoseHead(1024, heatmap_size=(8, 8))     an int
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ def _logits() -> torch.Tensor:
 
 
 def _close(a, b) -> bool:
+    # .to(b.dtype): a float64 answer (a grid from numpy, say) is compared, not rejected for its dtype
     return isinstance(a, torch.Tensor) and a.shape == b.shape and bool(torch.isfinite(a).all()) \
-        and torch.allclose(a, b, **_TOL)
+        and torch.allclose(a.detach().to(b.dtype), b, **_TOL)
 
 
 # -----------------------------------------------------------------------------
@@ -207,25 +208,30 @@ q2 = Question(
 )
 
 # -----------------------------------------------------------------------------
-# q3: the parameters of PoseHead(1024, heatmap_size=(16, 16))
+# q3: the parameters of PoseHead(1024, heatmap_size=(8, 8))
+# (8 x 8, not the 16 x 16 that notebook 06 and the cell after the exercise print)
 
-_HIDDEN, _HALF, _QUARTER, _JOINTS, _CELLS = 1024, 512, 256, 134, 16 * 16
+_HIDDEN, _HALF, _QUARTER, _JOINTS, _SIDE = 1024, 512, 256, 134, 8
+_CELLS = _SIDE * _SIDE                                                          # 64
 _FIRST_TWO = (_HIDDEN * _HALF + _HALF) + (_HALF * _QUARTER + _QUARTER)          # 656,128
-_LAST = (_QUARTER + 1) * _JOINTS * _CELLS                                       # 8,816,128
-SPATIAL_HEAD_PARAMS = _FIRST_TWO + _LAST                                        # 9,472,256
+_LAST = (_QUARTER + 1) * _JOINTS * _CELLS                                       # 2,204,032
+SPATIAL_HEAD_PARAMS = _FIRST_TWO + _LAST                                        # 2,860,160
 GUIDE_HEAD_PARAMS = _FIRST_TWO + (_QUARTER + 1) * _JOINTS                       # 690,566
+HEAD_16X16_PARAMS = _FIRST_TWO + (_QUARTER + 1) * _JOINTS * 16 * 16             # 9,472,256
 
 _KNOWN_MISTAKES = {
-    _LAST: "that is the last layer alone (256 -> 134 x 16 x 16); the head also has its first two Linears, "
+    _LAST: "that is the last layer alone (256 -> 134 x 8 x 8); the head also has its first two Linears, "
            "1024 -> 512 and 512 -> 256.",
-    _FIRST_TWO + _QUARTER * _JOINTS * _CELLS: "the last Linear has a bias too: one per output, 134 x 16 x 16 of them.",
+    _FIRST_TWO + _QUARTER * _JOINTS * _CELLS: "the last Linear has a bias too: one per output, 134 x 8 x 8 of them.",
     GUIDE_HEAD_PARAMS: "that is the guide's head, [B, T, 134]; the spatial head's last Linear outputs "
-                       "134 x 16 x 16 logits per frame (one 16 x 16 map per joint).",
-    _FIRST_TWO + (_QUARTER + 1) * _CELLS: "one 16 x 16 map for ALL the joints? Every one of the 134 joints "
-                                          "gets its own map: the last Linear outputs 134 x 16 x 16.",
-    _FIRST_TWO + (_QUARTER + 1) * _JOINTS * 32: "a map of 16 x 16 has 16 * 16 = 256 cells, not 16 + 16.",
+                       "134 x 8 x 8 logits per frame (one 8 x 8 map per joint).",
+    HEAD_16X16_PARAMS: "that is the 16 x 16 head (notebook 06 prints it); this one is 8 x 8: its last Linear "
+                       "outputs 134 x 8 x 8 = 8,576 logits.",
+    _FIRST_TWO + (_QUARTER + 1) * _CELLS: "one 8 x 8 map for ALL the joints? Every one of the 134 joints "
+                                          "gets its own map: the last Linear outputs 134 x 8 x 8.",
+    _FIRST_TWO + (_QUARTER + 1) * _JOINTS * 2 * _SIDE: "a map of 8 x 8 has 8 * 8 = 64 cells, not 8 + 8.",
     GUIDE_HEAD_PARAMS + _LAST: "the spatial head REPLACES the guide's last layer (256 -> 134) with "
-                               "256 -> 134 x 16 x 16; it does not add one.",
+                               "256 -> 134 x 8 x 8; it does not add one.",
     _FIRST_TWO + (_HIDDEN + 1) * _JOINTS * _CELLS: "the last Linear's input is 256 (the head goes "
                                                    "1024 -> 512 -> 256 -> ...), not 1024.",
 }
@@ -236,26 +242,27 @@ def _check_count(answer) -> str:
         raise Incorrect(f"expected an exact whole number (an int), got {type(answer).__name__} {answer!r}")
     if answer == SPATIAL_HEAD_PARAMS:
         return (f"{SPATIAL_HEAD_PARAMS:,} parameters, {SPATIAL_HEAD_PARAMS / GUIDE_HEAD_PARAMS:.1f} times the "
-                f"guide's head ({GUIDE_HEAD_PARAMS:,}); 93 % of them in the last layer.")
+                f"guide's head ({GUIDE_HEAD_PARAMS:,}); {100 * _LAST / SPATIAL_HEAD_PARAMS:.0f} % of them in the "
+                "last layer.")
     if answer in _KNOWN_MISTAKES:
         raise Incorrect(_KNOWN_MISTAKES[answer])
     if abs(answer - SPATIAL_HEAD_PARAMS) > 0.2 * SPATIAL_HEAD_PARAMS:
         raise Incorrect(f"{answer:,} is far off: a Linear(in, out) has in * out weights plus out biases, "
-                        "and the last one has out = 134 * 16 * 16.")
+                        "and the last one has out = 134 * 8 * 8.")
     raise Incorrect(f"{answer:,} is close but not exact: add the three Linears one at a time (in * out + out).")
 
 
 q3 = Question(
     "q3",
     """
-    How many parameters does the spatial pose head PoseHead(1024, heatmap_size=(16, 16)) have?
-    Linear(1024, 512), GELU, Dropout, Linear(512, 256), GELU, Dropout, Linear(256, 134 * 16 * 16).
+    How many parameters does the spatial pose head PoseHead(1024, heatmap_size=(8, 8)) have?
+    Linear(1024, 512), GELU, Dropout, Linear(512, 256), GELU, Dropout, Linear(256, 134 * 8 * 8).
     Give the exact number as an int (an expression like 1024 * 512 + ... is fine).
     """,
     _check_count,
     ["A Linear(in, out) holds in * out weights and out biases; GELU and Dropout hold nothing.",
-     "The last Linear outputs one logit per joint per cell: out = 134 * 16 * 16 = 34,304.",
-     "(1024 * 512 + 512) + (512 * 256 + 256) + (256 * 134 * 16 * 16 + 134 * 16 * 16)"],
-    "answer = (1024 * 512 + 512) + (512 * 256 + 256) + (256 * 134 * 16 * 16 + 134 * 16 * 16)   # 9,472,256",
+     "The last Linear outputs one logit per joint per cell: out = 134 * 8 * 8 = 8,576.",
+     "(1024 * 512 + 512) + (512 * 256 + 256) + (256 * 134 * 8 * 8 + 134 * 8 * 8)"],
+    "answer = (1024 * 512 + 512) + (512 * 256 + 256) + (256 * 134 * 8 * 8 + 134 * 8 * 8)   # 2,860,160",
     answer=lambda: SPATIAL_HEAD_PARAMS,
 )

@@ -8,8 +8,9 @@ The plain functions do the work (the tests and the notebook call them directly):
     fig = plot_heatmap(logits, 1.0); plt.show()         # the map, its marginal over x, both estimates
     print(heatmap_price_table())                        # what a spatial pose head of H x W costs
 
-``heatmap_explorer_widget()`` wires a temperature slider (its first control), the kind of map,
-the true position, the grid size and an argmax checkbox to them.
+``heatmap_explorer_widget()`` wires a temperature slider (its first control, logarithmic from
+0.05 to 5), the kind of map, the true position, the grid size and an argmax checkbox to them;
+the sliders redraw when released (``continuous_update=False``), not at every step of a drag.
 
 Coordinates follow the package's convention (``m2p_course.soft_argmax2d``, as kornia): x
 first, then y; x grows to the right, y grows down; the centres of the corner cells are at
@@ -207,11 +208,12 @@ def plot_heatmap(logits: torch.Tensor, temperature: float = 1.0, *, true_xy: tup
 
     ax_map.imshow(r.prob.numpy(), cmap="magma", origin="upper",
                   extent=(-1 - dx / 2, 1 + dx / 2, 1 + dy / 2, -1 - dy / 2))   # y grows down
-    ax_map.plot(*r.soft_xy, "x", color="cyan", ms=10, mew=2.5, label="soft-argmax")
+    # small, thin, hollow markers: the cell under them (often the brightest) stays visible
+    ax_map.plot(*r.soft_xy, "x", color="cyan", ms=7, mew=1.5, label="soft-argmax")
     if show_argmax:
-        ax_map.plot(*r.argmax_xy, "o", mfc="none", mec="lime", ms=10, mew=2, label="argmax")
+        ax_map.plot(*r.argmax_xy, "o", fillstyle="none", mec="lime", ms=7, mew=1, label="argmax")
     if true_xy is not None:
-        ax_map.plot(*true_xy, "+", color="white", ms=12, mew=1.5, label="true")
+        ax_map.plot(*true_xy, "+", color="white", ms=7, mew=1, label="true")
     ax_map.set_title(f"{h} x {w} heatmap, temperature {temperature:.3g}", fontsize=9)
     ax_map.set_xlabel("x")
     ax_map.set_ylabel("y (down)")
@@ -294,10 +296,13 @@ def heatmap_explorer_widget(*, size: int = 16, x: float = 0.27, y: float = -0.42
         print(temperature_table(logits, [temperature], true_xy=(true_x, y)))
 
     controls = {
-        "temperature": widgets.FloatSlider(value=1.0, min=0.05, max=5.0, step=0.05, description="temperature"),
+        # logarithmic: 10 ** -1.3 = 0.05 ... 10 ** 0.7 = 5, as much room for 0.05 ... 0.5 as for 0.5 ... 5
+        "temperature": widgets.FloatLogSlider(value=1.0, base=10, min=-1.3, max=0.7, step=0.02,
+                                              description="temperature", continuous_update=False),
         "kind": widgets.Dropdown(options=list(MAP_KINDS), value="one peak", description="map"),
-        "true_x": widgets.FloatSlider(value=x, min=-1.0, max=1.0, step=0.01, description="true x"),
-        "cells": widgets.IntSlider(value=size, min=4, max=32, step=1, description="H = W"),
+        "true_x": widgets.FloatSlider(value=x, min=-1.0, max=1.0, step=0.01, description="true x",
+                                      continuous_update=False),
+        "cells": widgets.IntSlider(value=size, min=4, max=32, step=1, description="H = W", continuous_update=False),
         "argmax": widgets.Checkbox(value=True, description="show the argmax"),
     }
     return panel(show, controls, title="Heatmap explorer: temperature, soft-argmax and argmax")

@@ -1,5 +1,6 @@
 """Notebook 07's exercises accept their solutions and catch the typical mistakes."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -9,9 +10,11 @@ from m2p_course.exercises import Outcome, ex07 as ex
 
 def test_q3_reference_is_the_real_parameter_count():
     with torch.device("meta"):
-        head = PoseHead(1024, 134, heatmap_size=(16, 16))
+        head = PoseHead(1024, 134, heatmap_size=(8, 8))
+        big = PoseHead(1024, 134, heatmap_size=(16, 16))
         guide = PoseHead(1024, 134)
-    assert ex.q3.answer() == count_parameters(head) == 9_472_256
+    assert ex.q3.answer() == count_parameters(head) == 2_860_160
+    assert ex.HEAD_16X16_PARAMS == count_parameters(big) == 9_472_256
     assert ex.GUIDE_HEAD_PARAMS == count_parameters(guide)
 
 
@@ -108,23 +111,47 @@ def test_q2_accepts_the_package_function():
     assert ex.q2.evaluate(soft_argmax2d).outcome is Outcome.CORRECT
 
 
+def _numpy_grid(n):
+    return torch.from_numpy(np.linspace(-1, 1, n))             # float64: the answer comes out float64
+
+
+def test_q2_accepts_a_float64_grid():
+    result = ex.q2.evaluate(_soft_argmax_with(_numpy_grid, _numpy_grid))
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
+def test_q2_names_a_mistake_made_with_a_float64_grid():
+    result = ex.q2.evaluate(_soft_argmax_with(_numpy_grid, _numpy_grid, order="yx"))
+    assert result.outcome is Outcome.INCORRECT
+    assert "you returned (y, x)" in result.message and "Double" not in result.message
+
+
+def test_q1_accepts_a_float64_answer():
+    def in_float64(logits, temperature=1.0):
+        flat = (logits.double() / temperature).flatten(-2)
+        return torch.softmax(flat, dim=-1).view(logits.shape)
+    result = ex.q1.evaluate(in_float64)
+    assert result.outcome is Outcome.CORRECT, result.message
+
+
 # -- q3: the spatial head's parameter count -----------------------------------------------
 
 _FIRST_TWO = 1024 * 512 + 512 + 512 * 256 + 256
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    (257 * 134 * 256, "the last layer alone"),
-    (_FIRST_TWO + 256 * 134 * 256, "has a bias too"),
+    (257 * 134 * 64, "the last layer alone"),
+    (_FIRST_TWO + 256 * 134 * 64, "has a bias too"),
     (_FIRST_TWO + 256 * 134 + 134, "that is the guide's head"),
-    (_FIRST_TWO + 257 * 256, "for ALL the joints"),
-    (_FIRST_TWO + 257 * 134 * 32, "not 16 + 16"),
-    (_FIRST_TWO + 256 * 134 + 134 + 257 * 134 * 256, "REPLACES"),
-    (_FIRST_TWO + 1025 * 134 * 256, "input is 256"),
-    (9_472_256.0, "an int"),
+    (_FIRST_TWO + 257 * 134 * 256, "the 16 x 16 head"),
+    (_FIRST_TWO + 257 * 64, "for ALL the joints"),
+    (_FIRST_TWO + 257 * 134 * 16, "not 8 + 8"),
+    (_FIRST_TWO + 256 * 134 + 134 + 257 * 134 * 64, "REPLACES"),
+    (_FIRST_TWO + 1025 * 134 * 64, "input is 256"),
+    (2_860_160.0, "an int"),
     (True, "an int"),
-    ("9472256", "an int"),
-    (9_500_000, "close but not exact"),
+    ("2860160", "an int"),
+    (2_870_000, "close but not exact"),
     (1_000, "far off"),
 ])
 def test_q3_rejects_typical_mistakes(answer, fragment):

@@ -140,11 +140,17 @@ def test_widget_builds_and_its_first_control_changes_the_output(capsys):
     box = heatmap_explorer_widget()
     assert isinstance(box, widgets.VBox) and isinstance(box.children[-1], widgets.Output)
     controls = [w for row in box.children[1:-1] for w in row.children]
-    assert [type(w) for w in controls] == [widgets.FloatSlider, widgets.Dropdown, widgets.FloatSlider,
+    assert [type(w) for w in controls] == [widgets.FloatLogSlider, widgets.Dropdown, widgets.FloatSlider,
                                            widgets.IntSlider, widgets.Checkbox]
     temperature = controls[0]
     assert temperature.description == "temperature" and temperature.value == 1.0
+    assert 10 ** temperature.min == pytest.approx(0.05, rel=0.01)
+    assert 10 ** temperature.max == pytest.approx(5, rel=0.01)
+    assert not any(w.continuous_update for w in (controls[0], controls[2], controls[3]))   # redraw on release
     capsys.readouterr()
+    temperature.value = 10 ** (0 + temperature.step)             # one step of the arrow key: 1.05
+    one_step = capsys.readouterr().out
+    assert one_step.splitlines()[-1].split()[0] == "1.05"
     # Outside a kernel the Output widget lets the callback print to stdout: the table row it shows
     temperature.value = 3.0
     hot = capsys.readouterr().out
