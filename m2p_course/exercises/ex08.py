@@ -9,6 +9,7 @@ q4  the lowest loss 4 classes can reach with s = 1                       a numbe
 from __future__ import annotations
 
 import math
+import re
 
 import torch
 import torch.nn.functional as F
@@ -106,10 +107,31 @@ def _masked_inputs() -> tuple[torch.Tensor, torch.Tensor]:
     return x, mask
 
 
+def _call_masked_mean(fn, x: torch.Tensor, mask: torch.Tensor):
+    """Call the student's mean_over_valid; a shape that does not broadcast gets a message that says which one.
+
+    The inputs have B = 3, T = 6, C = 5, so the two sizes in torch's message tell the mistake apart.
+    """
+    try:
+        return call_student(fn, x, mask)
+    except RuntimeError as exc:
+        if "must match" not in str(exc):
+            raise
+        sizes = {int(n) for n in re.findall(r"\((\d+)\)", str(exc))}
+        if sizes == {5, 3}:
+            raise Incorrect("the sum [B, C] and the count per clip [B] do not broadcast: count with keepdim=True, "
+                            "(~padding_mask).sum(dim=1, keepdim=True), [B, 1], so that it broadcasts over C.") from None
+        if sizes == {5, 6}:
+            raise Incorrect("the mask [B, T] and x [B, T, C] do not broadcast: give the mask a last dim of 1, "
+                            "(~padding_mask).unsqueeze(-1) or padding_mask[..., None], [B, T, 1].") from None
+        raise Incorrect(f"your shapes do not broadcast ({exc}). Weight x [B, T, C] by a mask [B, T, 1] and divide "
+                        "by the count per clip [B, 1] (sum with keepdim=True).") from None
+
+
 def _check_masked_mean(fn) -> str:
     x, mask = _masked_inputs()
     x0, mask0 = x.clone(), mask.clone()
-    out = _returns_tensor(call_student(fn, x, mask), "mean_over_valid(x [3, 6, 5], padding_mask [3, 6])", (3, 5))
+    out = _returns_tensor(_call_masked_mean(fn, x, mask), "mean_over_valid(x [3, 6, 5], padding_mask [3, 6])", (3, 5))
     if not (torch.equal(x, x0) and torch.equal(mask, mask0)):
         raise Incorrect("your function changed its inputs in place; use masked_fill (no underscore) or a product.")
     valid = (~mask).unsqueeze(-1).float()
@@ -135,7 +157,8 @@ def _check_masked_mean(fn) -> str:
         raise Incorrect(f"the values differ from the mean over the valid frames (largest difference "
                         f"{(out - expected).abs().max().item():.3g}).")
     full = torch.zeros(3, 6, dtype=torch.bool)
-    if not _close(_returns_tensor(call_student(fn, x, full), "mean_over_valid with nothing padded", (3, 5)), x.mean(1)):
+    if not _close(_returns_tensor(_call_masked_mean(fn, x, full), "mean_over_valid with nothing padded", (3, 5)),
+                  x.mean(1)):
         raise Incorrect("with nothing padded the result must be the plain mean over time.")
     return "padded frames do not count: each clip's embedding is the same in any batch."
 
@@ -265,6 +288,8 @@ def _check_floor(answer) -> str:
                                          "is cos = -1 (180 degrees away)."),
         (1 - math.exp(-LOSS_FLOOR), "that is 1 minus the probability; the loss is minus the log of it."),
         (math.exp(-LOSS_FLOOR), "that is the best probability of the true class; the loss is -log of it."),
+        (math.log(1 + 3 * math.exp(-1 - math.cos(0.5))), "you kept the margin m = 0.5; this question is about s "
+                                                           "alone: take m = 0, so the true logit is s * 1."),
     ]
     for value, message in mistakes:
         if math.isclose(answer, value, rel_tol=2e-3, abs_tol=1e-6):

@@ -52,9 +52,22 @@ def _valid_sum(x, mask):
     (lambda x, mask: masked_mean(x, mask) if mask.any() else x.sum(1), "nothing padded"),
     (lambda x, mask: x[:, 0], "differ from the mean over the valid frames"),
     (lambda x, mask: x.mean(), "expected shape"),
+    (lambda x, mask: _valid_sum(x, mask) / (~mask).sum(1), "keepdim=True"),
+    (lambda x, mask: (x * (~mask).float()).sum(1) / (~mask).sum(1, keepdim=True), "last dim of 1"),
+    (lambda x, mask: ((~mask).float() * x).sum(1) / (~mask).sum(1, keepdim=True), "last dim of 1"),
 ])
 def test_q1_rejects_typical_mistakes(fn, fragment):
     _rejects(ex.q1, fn, fragment)
+
+
+def test_q1_accepts_a_keepdim_count_and_masked_fill():
+    def answer(x, mask):
+        return x.masked_fill(mask[..., None], 0.0).sum(1) / (~mask).sum(1, keepdim=True)
+    assert ex.q1.evaluate(answer).outcome is Outcome.CORRECT
+
+
+def test_q1_other_runtime_errors_are_reported_as_raised():
+    _rejects(ex.q1, lambda x, mask: x @ torch.ones(4), "raised RuntimeError")
 
 
 def test_q1_reference_is_the_package_masked_mean():
@@ -104,6 +117,8 @@ def test_q4_reference_is_the_real_loss_floor():
     (math.log(1 + 3 * math.exp(-1)), "cos = 0"),
     (1 - math.exp(-ex.LOSS_FLOOR), "1 minus the probability"),
     (math.exp(-ex.LOSS_FLOOR), "best probability"),
+    (math.log(1 + 3 * math.exp(-1 - math.cos(0.5))), "kept the margin"),
+    (0.378, "kept the margin"),
     (0.5, "is not it"),
     ("0.341", "expected a number"),
     (True, "expected a number"),
