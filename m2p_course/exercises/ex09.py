@@ -20,9 +20,14 @@ __all__ = ["q1", "q2", "q3"]
 # -----------------------------------------------------------------------------
 # helpers
 
-def _as_int(value, what: str) -> int:
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+def _as_int(value, what: str, *, whole_floats: bool = False) -> int:
+    """An int (Python, NumPy or a one-element integer tensor). With ``whole_floats`` a float
+    with a whole value (270.0, np.float64(270), torch.tensor(270.)) counts too: a count the
+    student computed with float arithmetic or ``mask.float().sum()``."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and (whole_floats or not value.is_floating_point()):
         value = value.item()
+    if whole_floats and isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise Incorrect(f"{what}: expected a whole number (an int), got {type(value).__name__} {value!r}")
     return int(value)
@@ -60,7 +65,7 @@ def _check_q1(answer) -> None:
     if not isinstance(shape, (tuple, list)):
         raise Incorrect(f"mask_shape: expected a tuple such as (1, 2), got {type(shape).__name__} {shape!r}")
     shape = tuple(_as_int(n, "mask_shape") for n in shape)
-    padded = _as_int(padded, "padded_frames")
+    padded = _as_int(padded, "padded_frames", whole_floats=True)
     if shape != MASK_SHAPE:
         mistakes = {
             (T_MAX, len(LENGTHS)): "the batch comes first: [B, T_max].",
@@ -127,7 +132,15 @@ def _reference_mean(h, mask):
 def _check_q2(fn) -> None:
     h, mask = _q2_inputs()
     h_before, mask_before = h.clone(), mask.clone()
-    out = call_student(fn, h, mask)
+    try:
+        out = call_student(fn, h, mask)
+    except RuntimeError as exc:
+        # [B, C] / [B]: the count of real frames lost its axis (h here is [3, 6, 4], so C = 4 meets B = 3)
+        if "must match the size of tensor b (3) at non-singleton dimension 1" in str(exc):
+            raise Incorrect("your answer raised RuntimeError: the sum over time is [B, C] = [3, 4] but the count "
+                            "of real frames is [B] = [3], and [3, 4] / [3] does not broadcast. Divide by a [B, 1] "
+                            "count: (~padding_mask).sum(dim=1, keepdim=True).") from None
+        raise
     if not torch.equal(h, h_before) or not torch.equal(mask, mask_before):
         raise Incorrect("valid_mean changed its inputs in place (masked_fill_ or an index assignment on h): "
                         "work on a copy, e.g. h.masked_fill(...) without the underscore.")
@@ -139,6 +152,9 @@ def _check_q2(fn) -> None:
                 (6, 4): "you averaged over the batch (dim=0); average over time, dim=1."}
         raise Incorrect(f"for h [3, 6, 4] the result should be [B, C] = (3, 4), got {tuple(out.shape)}. "
                         + hint.get(tuple(out.shape), "One mean vector per clip: reduce over time, dim=1."))
+    if not out.is_floating_point():
+        raise Incorrect(f"valid_mean returned dtype {out.dtype}; a mean is a floating-point tensor, like h.")
+    out = out.detach().to(torch.float32)          # float64 (e.g. via .double()) is right too
     expected = _reference_mean(h, mask)
     if torch.allclose(out, expected, atol=1e-5):
         return None
@@ -212,8 +228,8 @@ q3 = Question(
     "q3",
     f"""
     An 8-second clip has T = {T_SHORT} frames; a three-minute song has T = {T_LONG}. Going from the
-    clip to the song (same B, same model), by what factor grows the memory of one layer's hidden
-    states [B, T, 1024], and by what factor the memory of its attention weights [B, 8, T, T]?
+    clip to the song (same B, same model), by what factor does the memory of one layer's hidden
+    states [B, T, 1024] grow, and by what factor the memory of its attention weights [B, 8, T, T]?
     Answer (hidden_growth, attention_growth), two numbers.
     """,
     _check_q3,

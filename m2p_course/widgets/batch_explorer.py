@@ -215,8 +215,9 @@ def batch_table(lengths, *, fps: int = 30, **sizes) -> str:
     b, t_max = len(memory.lengths), memory.t_max
     lines = [f"B = {b} clips padded to T_max = {t_max} frames ({t_max / fps:.1f} s at {fps} FPS): "
              f"the batch is [{b}, {t_max}, ...]"]
+    width = len(str(b - 1))                               # clip numbers right-aligned: "clip  9:", "clip 10:"
     for k, n in enumerate(memory.lengths):
-        lines.append(f"  clip {k}: {n:5d} frames ({n / fps:5.1f} s) + {t_max - n:5d} padded")
+        lines.append(f"  clip {k:>{width}}: {n:5d} frames ({n / fps:5.1f} s) + {t_max - n:5d} padded")
     lines.append(f"padding: {memory.padded_frames:,} of {b * t_max:,} frames ({memory.padded_fraction:.0%})")
     lines.append("")
     header = f"{'tensor':<30} {'shape':<19} {'padded batch':>12} {'no padding':>12} {'wasted':>10}"
@@ -271,8 +272,9 @@ def batch_explorer_widget(longest: int = 8, shortest: int = 2, batch: int = 4, t
     """A widget over ``plot_batch`` and ``batch_table`` for the guide's model.
 
     Controls: the longest clip (whole seconds, 1 to 180 = three minutes), the shortest clip (the
-    two are swapped if the shortest is longer), the number of clips B (1 to 16), and
-    inference/training. Returns the VBox to display.
+    two are swapped if the shortest is longer), the number of clips B (1 to 16; their lengths are
+    spread evenly from the shortest to the longest, ``clip_lengths``), and inference/training.
+    The sliders redraw when released. Returns the VBox to display.
     """
     for value, name, high in ((longest, "longest", 180), (shortest, "shortest", 180), (batch, "batch", 16)):
         if _int(value, name) > high:                      # fail now, not inside the widget
@@ -288,10 +290,13 @@ def batch_explorer_widget(longest: int = 8, shortest: int = 2, batch: int = 4, t
         plt.show()
         print(batch_table(lengths, fps=fps, training=training))
 
+    # continuous_update=False: redraw when a slider is released, not for every value it passes while dragged
     controls = {
-        "longest": widgets.IntSlider(value=longest, min=1, max=180, description="longest (s)"),
-        "shortest": widgets.IntSlider(value=shortest, min=1, max=180, description="shortest (s)"),
-        "batch": widgets.IntSlider(value=batch, min=1, max=16, description="clips B"),
+        "longest": widgets.IntSlider(value=longest, min=1, max=180, description="longest (s)",
+                                     continuous_update=False),
+        "shortest": widgets.IntSlider(value=shortest, min=1, max=180, description="shortest (s)",
+                                      continuous_update=False),
+        "batch": widgets.IntSlider(value=batch, min=1, max=16, description="clips B", continuous_update=False),
         "training": widgets.Checkbox(value=training, description="training (keep every layer)"),
     }
     return panel(show, controls, title="Batch explorer: songs of different lengths, padded to the longest")

@@ -13,7 +13,9 @@ def test_q1_answer_is_what_pad_collate_makes():
 
 
 @pytest.mark.parametrize("answer", [((3, 240), 270), [[3, 240], 270], (torch.Size([3, 240]), torch.tensor(270)),
-                                    ((np.int64(3), 240), np.int64(270))])
+                                    ((np.int64(3), 240), np.int64(270)),
+                                    # a count computed with floats: 240 * 3 - 450.0, or mask.float().sum()
+                                    ((3, 240), 270.0), ((3, 240), np.float64(270)), ((3, 240), torch.tensor(270.0))])
 def test_q1_accepts_equivalent_forms(answer):
     assert ex.q1.evaluate(answer).outcome is Outcome.CORRECT
 
@@ -31,7 +33,10 @@ def test_q1_accepts_equivalent_forms(answer):
     (((3, 240), 9), "not seconds"),
     (((3, 240), 240), "needs no padding"),
     (((3, 240), 271), "add them up"),
-    (((3, 240), 270.0), "whole number"),
+    (((3, 240), 270.5), "whole number"),
+    (((3, 240), float("nan")), "whole number"),
+    (((3, 240), True), "whole number"),
+    (((3.0, 240), 270), "whole number"),
     (((3, 240),), "expected a pair"),
     (("3, 240", 270), "expected a tuple"),
 ])
@@ -53,6 +58,21 @@ def test_q2_reference_is_the_package_masked_mean_and_the_face_head_pooling():
         assert torch.allclose(model(padded, padding_mask=mask)[1], model(x)[1], atol=1e-5)
 
 
+def _double(h, mask):
+    valid = (~mask).unsqueeze(-1).double()                     # float64 throughout: a correct answer
+    return (h.double() * valid).sum(dim=1) / valid.sum(dim=1)
+
+
+@pytest.mark.parametrize("fn", [
+    ex.q2.answer(),
+    _double,
+    lambda h, m: h.masked_fill(m.unsqueeze(-1), 0.0).sum(1) / (~m).sum(1, keepdim=True),
+    lambda h, m: torch.stack([h[b][~m[b]].mean(dim=0) for b in range(h.shape[0])]),
+])
+def test_q2_accepts_equivalent_forms(fn):
+    assert ex.q2.evaluate(fn).outcome is Outcome.CORRECT
+
+
 def _in_place(h, mask):
     h.masked_fill_(mask.unsqueeze(-1), 0.0)
     return h.sum(1) / (~mask).sum(1, keepdim=True)
@@ -64,6 +84,10 @@ def _in_place(h, mask):
     (lambda h, m: (h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), "PADDED frames"),
     (lambda h, m: (h * (~m).unsqueeze(-1)).sum(1), "sum over the real frames"),
     (lambda h, m: (h * (~m).unsqueeze(-1)).sum(1, keepdim=True) / (~m).sum(1)[:, None, None], "keepdim"),
+    # the count without keepdim: [B, C] / [B] does not broadcast
+    (lambda h, m: (h * (~m).unsqueeze(-1)).sum(1) / (~m).sum(1), "sum(dim=1, keepdim=True)"),
+    (lambda h, m: (h * (~m).unsqueeze(-1)).sum(1).long(), "floating-point"),
+    (lambda h, m: h.double().mean(dim=1), "plain mean"),           # float64 and wrong: still named
     (lambda h, m: h.mean(dim=-1), "over the features"),
     (lambda h, m: h.mean(dim=0), "over the batch"),
     (lambda h, m: h[:, 0], "largest difference"),

@@ -139,6 +139,9 @@ def test_table_lists_clips_padding_and_memory():
     attention = next(line for line in lines if line.startswith("attention, one layer"))
     assert attention.split()[-6:] == ["5.27", "MiB", "2.31", "MiB", "2.97", "MiB"]
     assert "attention x 6 layers" in batch_table([60], training=True)
+    many = batch_table(list(range(1, 12))).splitlines()                # clip numbers right-aligned from 10 on
+    assert many[1].startswith("  clip  0:") and many[11].startswith("  clip 10:")
+    assert len({line.index("frames") for line in many[1:12]}) == 1
     assert "10 FPS" in batch_table([60], fps=10)
     with pytest.raises(ValueError, match="fps"):
         batch_table([60], fps=0)
@@ -163,6 +166,7 @@ def test_widget_builds_and_its_first_control_changes_the_output(capsys):
     assert isinstance(box, widgets.VBox)
     controls = [w for row in box.children[1:-1] for w in row.children]
     assert [type(w) for w in controls] == [widgets.IntSlider, widgets.IntSlider, widgets.IntSlider, widgets.Checkbox]
+    assert all(w.continuous_update is False for w in controls[:3])    # redraw on release, not while dragged
     assert isinstance(box.children[-1], widgets.Output)
     longest, shortest, batch, training = controls
     before = capsys.readouterr().out                  # without a kernel the Output's text goes to stdout
