@@ -3,6 +3,11 @@
 Each check raises a clear ``TypeError`` (wrong kind of thing) or ``ValueError`` (right kind,
 wrong value) in one style, ``<name> must be <what>, got <what came>``, so that a mistake shows
 up at the door of the model instead of as a cryptic error deep inside torch.
+
+The checks on *values* (NaN/Inf, an all-padded row) read the data, a device sync and a
+data-dependent branch: they run in eager mode, at the public boundary, and are skipped while
+``torch.compile`` traces a graph (``torch.compiler.is_compiling()``), so a compiled model pays
+nothing for them. The checks on types, shapes, dtypes and devices are static and always run.
 """
 
 from __future__ import annotations
@@ -30,6 +35,17 @@ def _is_meta(x: torch.Tensor) -> bool:
     return x.device.type == "meta"
 
 
+def _skip_value_checks(x: torch.Tensor) -> bool:
+    """True where a check on the values cannot or should not run: meta tensors, compiled graphs."""
+    return _is_meta(x) or torch.compiler.is_compiling()
+
+
+def _all_finite(x: torch.Tensor) -> bool:
+    """``torch.isfinite(x).all()`` in two reductions and no temporary the size of ``x`` (max and min
+    propagate NaN; an Inf is the max or the min)."""
+    return bool(torch.isfinite(torch.stack([x.amax(), x.amin()])).all())
+
+
 def check_tensor(x, name: str, *, ndim: int | None = None, min_ndim: int | None = None,
                  floating: bool = True, finite: bool = True) -> torch.Tensor:
     """Check that ``x`` is a tensor of the right rank and kind; return it unchanged."""
@@ -43,7 +59,7 @@ def check_tensor(x, name: str, *, ndim: int | None = None, min_ndim: int | None 
         )
     if floating and not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
-    if finite and floating and not _is_meta(x) and x.numel() and not bool(torch.isfinite(x).all()):
+    if finite and floating and not _skip_value_checks(x) and x.numel() and not _all_finite(x):
         raise ValueError(f"{name} contains NaN or Inf values")
     return x
 
@@ -74,7 +90,7 @@ def check_padding_mask(mask, batch: int, length: int) -> torch.Tensor:
         raise ValueError(
             f"padding_mask must have shape [B, T] = {(batch, length)}, got {tuple(mask.shape)}"
         )
-    if not _is_meta(mask) and bool(mask.all(dim=1).any()):
+    if not _skip_value_checks(mask) and bool(mask.all(dim=1).any()):
         rows = mask.all(dim=1).nonzero().flatten().tolist()
         raise ValueError(f"padding_mask marks every frame as padded in batch row(s) {rows}; "
                          "each sequence needs at least one valid (False) frame")

@@ -45,12 +45,19 @@ class M2PEncoder(nn.Module):
     pose head hidden/2 and hidden/4, face head hidden/2, feed-forward 4 x hidden (4096 for
     the guide's 1024) unless ``dim_feedforward`` is given. So ``M2PEncoder(hidden_dim=64,
     num_layers=2)`` is a small model for fast demos.
+
+    Performance: the transformer's attention runs through ``scaled_dot_product_attention``
+    (fused kernels, no ``[B, heads, T, T]`` matrix kept; see ``m2p_course.transformer``), with
+    torch's own modules and parameter names. ``gradient_checkpointing=True`` recomputes each
+    transformer layer in the backward pass instead of keeping its activations (training only).
+    The value checks at the door (NaN/Inf, an all-padded row) need a device sync, so they are
+    skipped inside ``torch.compile``'d graphs; the shape, dtype and device checks always run.
     """
 
     def __init__(self, music_input_dim: int = 4800, hidden_dim: int = 1024, pose_channels: int = 134,
                  face_embed_dim: int = 512, num_heads: int = 8, num_layers: int = 6,
                  dim_feedforward: int | None = None, dropout: float = 0.1,
-                 heatmap_size: tuple[int, int] | None = None):
+                 heatmap_size: tuple[int, int] | None = None, gradient_checkpointing: bool = False):
         super().__init__()
         if dim_feedforward is None:
             dim_feedforward = 4 * hidden_dim
@@ -62,13 +69,27 @@ class M2PEncoder(nn.Module):
 
         self.music_proj = MusicProjection(music_input_dim, hidden_dim, dropout)
         self.pos_encoding = SinusoidalPositionalEncoding(hidden_dim)
-        self.transformer = build_transformer_encoder(hidden_dim, num_heads, dim_feedforward, dropout, num_layers)
+        self.transformer = build_transformer_encoder(hidden_dim, num_heads, dim_feedforward, dropout, num_layers,
+                                                     gradient_checkpointing=gradient_checkpointing)
         self.pose_head = PoseHead(hidden_dim, pose_channels, dropout, heatmap_size)
         self.face_head = FaceHead(hidden_dim, face_embed_dim, dropout)
         self.heatmap_size = self.pose_head.heatmap_size
         self.config = dict(music_input_dim=music_input_dim, hidden_dim=hidden_dim, pose_channels=pose_channels,
                            face_embed_dim=face_embed_dim, num_heads=num_heads, num_layers=num_layers,
-                           dim_feedforward=dim_feedforward, dropout=dropout, heatmap_size=self.heatmap_size)
+                           dim_feedforward=dim_feedforward, dropout=dropout, heatmap_size=self.heatmap_size,
+                           gradient_checkpointing=gradient_checkpointing)
+
+    @property
+    def gradient_checkpointing(self) -> bool:
+        """Recompute each transformer layer in the backward pass (training with grad only)."""
+        return self.transformer.gradient_checkpointing
+
+    @gradient_checkpointing.setter
+    def gradient_checkpointing(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"gradient_checkpointing must be a bool, got {type(value).__name__} {value!r}")
+        self.transformer.gradient_checkpointing = value
+        self.config["gradient_checkpointing"] = value
 
     def forward(self, music_features: torch.Tensor, padding_mask: torch.Tensor | None = None):
         x = check_music_features(music_features, self.music_input_dim)

@@ -30,3 +30,19 @@ def test_bench_features_quick():
     assert "seconds for one 3 s clip (warm = best of 1)" in out, out
     assert "warm                      naive / ours = " in out, out
     assert "cold" not in out, out
+
+
+def test_bench_long_song_quick(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_long_song.py"), "--quick",
+                             "--figure", str(tmp_path / "curves.png")],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    for piece in ("threads:", "TFLOP; GEMM rate here: float32", "1. whole song, T = 120",
+                  "torch's nn.TransformerEncoder (plain), float32", "M2PEncoder (SDPA), bfloat16",
+                  "float32: plain / SDPA time = ", "2. against T", "training step, checkpointed",
+                  "kept for backward (dropout 0.1):", "checkpointing's time cost:",
+                  "kept for backward (dropout 0, fused attention), T=60:",
+                  "3. torch.compile(fullgraph=True, backend='aot_eager')", "figure:"):
+        assert piece in out, (piece, out)
+    assert (tmp_path / "curves.png").stat().st_size > 1000

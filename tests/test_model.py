@@ -235,3 +235,110 @@ def test_overfits_one_batch_of_synthetic_dances():
     assert loss1 < loss0 / 5          # measured: 0.87 -> 0.09
     assert pose1 < pose0 / 2          # 0.26 -> 0.09 (mean |error| in the [-1, 1] frame)
     assert face1 < face0 / 20         # 6.1 -> 0.001: the four dancers are told apart
+
+
+# -----------------------------------------------------------------------------
+# performance: gradient checkpointing and torch.compile
+
+
+def _tiny(**kwargs):
+    torch.manual_seed(0)
+    return M2PEncoder(music_input_dim=16, hidden_dim=32, num_heads=4, num_layers=2, face_embed_dim=8, **kwargs)
+
+
+def _grads(model, music, mask=None, seed=0, owner=None):
+    """Gradients of a small loss, by parameter name (``owner``: the eager module a compiled one wraps)."""
+    owner = model if owner is None else owner
+    torch.manual_seed(seed)
+    owner.zero_grad()
+    pose, face = model(music, padding_mask=mask)
+    (pose.square().mean() + face[:, 0].sum()).backward()
+    return {name: p.grad.clone() for name, p in owner.named_parameters()}
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.1])
+def test_gradient_checkpointing_gives_the_same_gradients(dropout):
+    """Recomputed layers replay the same dropout masks: the same gradients with dropout too."""
+    music = torch.randn(2, 9, 16)
+    mask = torch.zeros(2, 9, dtype=torch.bool)
+    mask[1, 6:] = True
+    plain, checkpointed = _tiny(dropout=dropout).train(), _tiny(dropout=dropout, gradient_checkpointing=True).train()
+    assert checkpointed.config["gradient_checkpointing"] and not plain.config["gradient_checkpointing"]
+    expected, got = _grads(plain, music, mask), _grads(checkpointed, music, mask)
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_gradient_checkpointing_keeps_under_a_third_of_the_activations():
+    from m2p_course.transformer import SavedActivations
+
+    music = torch.randn(1, 200, 16)
+    kept = {}
+    for flag in (False, True):
+        torch.manual_seed(0)
+        model = M2PEncoder(music_input_dim=16, hidden_dim=64, num_heads=4, num_layers=3, pose_channels=8,
+                           face_embed_dim=8, dropout=0.0, gradient_checkpointing=flag).train()
+        with SavedActivations(model) as saved:
+            pose, face = model(music)
+        (pose.mean() + face.sum()).backward()
+        kept[flag] = saved.bytes
+    assert kept[True] < 0.3 * kept[False], kept   # 0.23x here; 0.19x at the full size (benchmarks/)
+
+
+def test_gradient_checkpointing_only_in_training_with_grad():
+    model = _tiny(dropout=0.0, gradient_checkpointing=True)
+    music = torch.randn(2, 5, 16)
+    calls = []
+    hook = torch.utils.checkpoint.checkpoint
+    try:
+        torch.utils.checkpoint.checkpoint = lambda *a, **k: calls.append(1) or hook(*a, **k)
+        import m2p_course.transformer as transformer_module
+        saved, transformer_module.checkpoint = transformer_module.checkpoint, torch.utils.checkpoint.checkpoint
+        try:
+            model.eval()(music)
+            with torch.no_grad():
+                model.train()(music)
+            assert calls == []
+            model.train()(music)
+            assert len(calls) == 2                          # one per layer
+        finally:
+            transformer_module.checkpoint = saved
+    finally:
+        torch.utils.checkpoint.checkpoint = hook
+
+
+def test_gradient_checkpointing_can_be_switched():
+    model = _tiny()
+    model.gradient_checkpointing = True
+    assert model.transformer.gradient_checkpointing and model.config["gradient_checkpointing"]
+    with pytest.raises(TypeError, match="gradient_checkpointing must be a bool"):
+        model.gradient_checkpointing = 1
+
+
+@pytest.mark.parametrize("heatmap_size", [None, (16, 16)])
+def test_compiles_as_one_graph_forward_and_backward(heatmap_size):
+    """torch.compile(fullgraph=True): no graph break, so no value check (a device sync) inside the graph.
+
+    The aot_eager backend traces forward and backward exactly as inductor would receive them
+    (graph breaks are found by the capture, not the backend) in seconds instead of a minute.
+    """
+    torch.manual_seed(0)
+    model = M2PEncoder(music_input_dim=16, hidden_dim=32, num_heads=4, num_layers=1, face_embed_dim=8,
+                       dropout=0.0, heatmap_size=heatmap_size).train()
+    compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
+    music = torch.randn(2, 7, 16)
+    mask = torch.zeros(2, 7, dtype=torch.bool)
+    mask[0, 5:] = True
+    for padding_mask in (None, mask):
+        expected, got = _grads(model, music, padding_mask), _grads(compiled, music, padding_mask, owner=model)
+        for name in expected:
+            torch.testing.assert_close(got[name], expected[name], atol=1e-5, rtol=1e-4, msg=name)
+    with torch.no_grad():
+        pose, face = compiled.eval()(music, padding_mask=mask)
+        pose_eager, face_eager = model(music, padding_mask=mask)
+    torch.testing.assert_close(pose, pose_eager, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(face, face_eager, atol=1e-5, rtol=1e-5)
+    # the static checks still run while compiling (a wrong width is a shape, known at trace time); with
+    # fullgraph=True dynamo reports the ValueError inside its own error, the message intact
+    with pytest.raises(Exception, match=r"Expected music features dimension 16, got 12"):
+        compiled(torch.randn(2, 7, 12))
