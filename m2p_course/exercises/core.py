@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import operator
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import numpy as np
 import torch
 
 __all__ = ["____", "Incorrect", "Outcome", "Result", "Question",
-           "expect_equal", "expect_close", "expect_shape", "expect_tensor_close"]
+           "expect_equal", "expect_close", "expect_shape", "expect_tensor_close", "as_whole_number", "check_count"]
 
 
 class _Placeholder:
@@ -163,3 +164,36 @@ def expect_tensor_close(answer: Any, expected: torch.Tensor, what: str, atol: fl
     if not torch.allclose(answer.detach().float().cpu(), expected.float().cpu(), atol=atol, rtol=1e-4):
         err = (answer.detach().float().cpu() - expected.float().cpu()).abs().max().item()
         raise Incorrect(f"{what}: the shape is right but the values differ (largest difference {err:.3g})")
+
+
+def as_whole_number(value: Any) -> int | None:
+    """A whole number given as an int, a NumPy integer or a 0-d integer tensor -> int; else None.
+
+    Booleans (True, np.True_, torch.tensor(True)) and floats (121.0) are not accepted.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, torch.Tensor) and (value.dim() != 0 or value.dtype == torch.bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def check_count(answer: Any, expected: int, mistakes: dict[int, str], *, success: str, far: str, close: str) -> str:
+    """Check an exact count (of parameters, say): ``success`` if right, else the named mistake or a nudge.
+
+    ``mistakes`` maps typical wrong counts to what went wrong; an answer more than 20 % off gets
+    ``far``, a nearer one ``close``.
+    """
+    value = as_whole_number(answer)
+    if value is None:
+        raise Incorrect(f"expected an exact whole number (an int), got {type(answer).__name__} {answer!r}")
+    if value == expected:
+        return success
+    if value in mistakes:
+        raise Incorrect(mistakes[value])
+    if abs(value - expected) > 0.2 * expected:
+        raise Incorrect(f"{value:,} is far off: {far}")
+    raise Incorrect(f"{value:,} is close but not exact: {close}")

@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .core import Incorrect, Question, call_student, expect_shape
+from .core import Incorrect, Question, call_student, check_count, expect_shape
 
 __all__ = ["q1", "q2", "q3", "q4"]
 
@@ -255,16 +255,11 @@ _KNOWN_MISTAKES = {
 
 
 def _check_count(answer) -> str:
-    if isinstance(answer, bool) or not isinstance(answer, int):
-        raise Incorrect(f"expected an exact whole number (an int), got {type(answer).__name__} {answer!r}")
-    if answer == PROJECTION_PARAMS:
-        return f"{PROJECTION_PARAMS:,} parameters, of which {_IN * _MID:,} (82 %) sit in the first weight matrix."
-    if answer in _KNOWN_MISTAKES:
-        raise Incorrect(_KNOWN_MISTAKES[answer])
-    if abs(answer - PROJECTION_PARAMS) > 0.2 * PROJECTION_PARAMS:
-        raise Incorrect(f"{answer:,} is far off: a Linear(in, out) has in * out weights plus out biases.")
-    raise Incorrect(f"{answer:,} is close but not exact: add the layers one at a time "
-                    "(Linear: in * out + out; LayerNorm(n): 2 * n; GELU, Dropout: 0).")
+    return check_count(
+        answer, PROJECTION_PARAMS, _KNOWN_MISTAKES,
+        success=f"{PROJECTION_PARAMS:,} parameters, of which {_IN * _MID:,} (82 %) sit in the first weight matrix.",
+        far="a Linear(in, out) has in * out weights plus out biases.",
+        close="add the layers one at a time (Linear: in * out + out; LayerNorm(n): 2 * n; GELU, Dropout: 0).")
 
 
 q4 = Question(

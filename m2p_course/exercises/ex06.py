@@ -8,30 +8,13 @@ q3  count the pose head's parameters by hand                   an int
 from __future__ import annotations
 
 import math
-import operator
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Incorrect, Question, _PlaceholderReturned, call_student, expect_shape
+from .core import Incorrect, Question, _PlaceholderReturned, as_whole_number, call_student, check_count, expect_shape
 
 __all__ = ["q1", "q2", "q3"]
-
-
-def _as_int(value) -> int | None:
-    """A whole number given as an int, a NumPy integer or a 0-d integer tensor -> int; else None.
-
-    Booleans (True, np.True_, torch.tensor(True)) and floats (121.0) are not accepted.
-    """
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, torch.Tensor) and (value.dim() != 0 or value.dtype == torch.bool):
-        return None
-    try:
-        return operator.index(value)
-    except TypeError:
-        return None
 
 
 # -----------------------------------------------------------------------------
@@ -54,7 +37,7 @@ _Q1_MISTAKES = {
 
 
 def _check_fingertip(value) -> str:
-    answer = _as_int(value)
+    answer = as_whole_number(value)
     if answer is None:
         raise Incorrect(f"expected an index (an int from 0 to 133), got {type(value).__name__} {value!r}")
     if answer == _FINGERTIP:
@@ -218,17 +201,12 @@ _Q3_MISTAKES = {
 
 
 def _check_count(value) -> str:
-    answer = _as_int(value)
-    if answer is None:
-        raise Incorrect(f"expected an exact whole number (an int), got {type(value).__name__} {value!r}")
-    if answer == POSE_HEAD_PARAMS:
-        return f"{POSE_HEAD_PARAMS:,} parameters: under 1 % of the guide's 88,992,134."
-    if answer in _Q3_MISTAKES:
-        raise Incorrect(_Q3_MISTAKES[answer])
-    if abs(answer - POSE_HEAD_PARAMS) > 0.2 * POSE_HEAD_PARAMS:
-        raise Incorrect(f"{answer:,} is far off: Linear(1024, 512), Linear(512, 256), Linear(256, 134); "
-                        "a Linear(in, out) holds in * out weights plus out biases.")
-    raise Incorrect(f"{answer:,} is close but not exact: add the three Linears one at a time (in * out + out).")
+    return check_count(
+        value, POSE_HEAD_PARAMS, _Q3_MISTAKES,
+        success=f"{POSE_HEAD_PARAMS:,} parameters: under 1 % of the guide's 88,992,134.",
+        far="Linear(1024, 512), Linear(512, 256), Linear(256, 134); a Linear(in, out) holds in * out weights "
+            "plus out biases.",
+        close="add the three Linears one at a time (in * out + out).")
 
 
 q3 = Question(

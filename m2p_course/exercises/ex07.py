@@ -11,7 +11,7 @@ import torch
 
 import m2p_course
 
-from .core import Incorrect, Question, call_student, expect_shape
+from .core import Incorrect, Question, call_student, check_count, expect_shape
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -238,18 +238,13 @@ _KNOWN_MISTAKES = {
 
 
 def _check_count(answer) -> str:
-    if isinstance(answer, bool) or not isinstance(answer, int):
-        raise Incorrect(f"expected an exact whole number (an int), got {type(answer).__name__} {answer!r}")
-    if answer == SPATIAL_HEAD_PARAMS:
-        return (f"{SPATIAL_HEAD_PARAMS:,} parameters, {SPATIAL_HEAD_PARAMS / GUIDE_HEAD_PARAMS:.1f} times the "
-                f"guide's head ({GUIDE_HEAD_PARAMS:,}); {100 * _LAST / SPATIAL_HEAD_PARAMS:.0f} % of them in the "
-                "last layer.")
-    if answer in _KNOWN_MISTAKES:
-        raise Incorrect(_KNOWN_MISTAKES[answer])
-    if abs(answer - SPATIAL_HEAD_PARAMS) > 0.2 * SPATIAL_HEAD_PARAMS:
-        raise Incorrect(f"{answer:,} is far off: a Linear(in, out) has in * out weights plus out biases, "
-                        "and the last one has out = 134 * 8 * 8.")
-    raise Incorrect(f"{answer:,} is close but not exact: add the three Linears one at a time (in * out + out).")
+    return check_count(
+        answer, SPATIAL_HEAD_PARAMS, _KNOWN_MISTAKES,
+        success=(f"{SPATIAL_HEAD_PARAMS:,} parameters, {SPATIAL_HEAD_PARAMS / GUIDE_HEAD_PARAMS:.1f} times the "
+                 f"guide's head ({GUIDE_HEAD_PARAMS:,}); {100 * _LAST / SPATIAL_HEAD_PARAMS:.0f} % of them in the "
+                 "last layer."),
+        far="a Linear(in, out) has in * out weights plus out biases, and the last one has out = 134 * 8 * 8.",
+        close="add the three Linears one at a time (in * out + out).")
 
 
 q3 = Question(

@@ -1,8 +1,17 @@
+import numpy as np
 import pytest
 import torch
 
-from m2p_course.exercises import Outcome, Question, ____
-from m2p_course.exercises.core import call_student, expect_close, expect_equal, expect_shape, expect_tensor_close
+from m2p_course.exercises import Incorrect, Outcome, Question, ____
+from m2p_course.exercises.core import (
+    as_whole_number,
+    call_student,
+    check_count,
+    expect_close,
+    expect_equal,
+    expect_shape,
+    expect_tensor_close,
+)
 
 
 def make_question():
@@ -55,3 +64,27 @@ def test_expect_helpers(call, ok):
     else:
         with pytest.raises(Incorrect):
             call()
+
+
+@pytest.mark.parametrize("value", [121, np.int64(121), np.int32(121), torch.tensor(121)])
+def test_whole_numbers_in_any_integer_form(value):
+    assert as_whole_number(value) == 121
+
+
+@pytest.mark.parametrize("value", [True, np.True_, torch.tensor(True), 121.0, torch.tensor(121.0),
+                                   torch.tensor([121]), "121", None])
+def test_not_whole_numbers(value):
+    assert as_whole_number(value) is None
+
+
+def test_check_count_names_the_mistake_and_says_how_far():
+    def check(answer):
+        return check_count(answer, 1000, {900: "you forgot the biases."}, success="right", far="recount.",
+                           close="add one layer at a time.")
+    assert check(1000) == "right" and check(np.int64(1000)) == "right"
+    for answer, message in [(900, "you forgot the biases."), (1500, "1,500 is far off: recount."),
+                            (1100, "1,100 is close but not exact: add one layer at a time."),
+                            (1000.0, "expected an exact whole number (an int), got float 1000.0")]:
+        with pytest.raises(Incorrect) as caught:
+            check(answer)
+        assert str(caught.value) == message
