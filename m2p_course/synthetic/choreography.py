@@ -8,8 +8,10 @@ features:
 * every beat is a *hit*: the body arrives at a key pose on the beat and slows down there,
   so the joint speed has its minima on the beats (what the Beat Alignment Score measures);
 * a bounce on every beat: the knees bend, the body's lowest point falls on the beat;
-* the arms dance one *move* per bar (arms up, wave, punch, clap, robot, ...) picked by the
-  bar's chord and section, so the same chord in the same section brings back the same move;
+* the arms dance one *move* per bar (arms up, wave, punch, clap, robot, ...) called by the
+  bar's chord: its root note picks the move and major / minor the leading arm, so the same
+  chord brings back the same move in every song, and a model that hears the chord (the
+  features' chroma) can know the move;
 * the head bobs on every beat and nods deeper on the beats that carry an onset (or, with
   no onsets given, on every ``nod_every``-th beat, the dancer's habit);
 * the chorus is danced bigger than the verse.
@@ -28,6 +30,7 @@ down, 90 = straight out to the side, 180 = straight up, negative = across the bo
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass
 from numbers import Integral
@@ -37,7 +40,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..checks import check_frame_indices, check_int, check_positive_int, check_real
 from ..keypoints import FINGERS, GROUPS, NUM_KEYPOINTS, hand_finger, index, rest_pose
-from .music import STYLES
+from .music import _PITCH_CLASS, STYLES
 
 __all__ = ["DancerStyle", "DANCER_STYLES", "DANCER_NAMES", "MOVES", "dancer_style",
            "generate_dance", "dance_for_song", "random_motion"]
@@ -251,16 +254,31 @@ _CH_RIGHT, _CH_LEFT = slice(4, 8), slice(8, 12)
 _NUM_CHANNELS = 12
 
 
-def _bar_moves(style: DancerStyle, rng, bar_labels: list) -> list[tuple[str, int]]:
-    """(move, leading side) per bar: each new (section, chord) label takes the next move of a
-    seeded shuffle of the vocabulary; a label seen before brings its move back."""
-    order = rng.permutation(len(style.moves))
-    assigned: dict = {}
-    for label in bar_labels:
-        if label not in assigned:
-            move = style.moves[order[len(assigned) % len(order)]]
-            assigned[label] = (move, 1 if rng.random() < 0.5 else -1)
-    return [assigned[label] for label in bar_labels]
+_CHORD_NAME = re.compile(r"^([A-G][#b]?)(m|dim|aug)?$")
+
+
+def _chord_move(style: DancerStyle, label) -> tuple[str, int]:
+    """(move, leading side) that a bar's chord calls for: the music decides, not a dice.
+
+    A chord name ("C", "F#m", "Bdim") picks the move by its root's pitch class,
+    ``moves[root % len(moves)]``, and the leading arm by its quality: a major (or augmented)
+    chord leads with the right arm, a minor (or diminished) one with the left. The chroma
+    columns of the music features carry both, so a model can learn the mapping. Any other label
+    (e.g. the bar numbers used when no chords are given) picks by a checksum of its text, so the
+    same label always brings back the same move.
+    """
+    chord = _CHORD_NAME.match(label[1]) if isinstance(label[1], str) else None
+    if chord is not None:
+        root, quality = _PITCH_CLASS[chord.group(1)], chord.group(2) or ""
+        return style.moves[root % len(style.moves)], -1 if quality in ("m", "dim") else 1
+    code = zlib.crc32(str(label[1]).encode())
+    return style.moves[code % len(style.moves)], 1 if (code >> 16) % 2 == 0 else -1
+
+
+def _bar_moves(style: DancerStyle, bar_labels: list) -> list[tuple[str, int]]:
+    """(move, leading side) per bar, from each bar's (section, chord) label (``_chord_move``):
+    the same chord always brings back the same move, in every song."""
+    return [_chord_move(style, label) for label in bar_labels]
 
 
 def _plan_of(bar_plan, bar: int) -> tuple[str, int]:
@@ -513,7 +531,7 @@ def generate_dance(beat_times, downbeat_times, num_frames: int, fps: float = 30,
             return bool(np.any(np.abs(onset_phase - k) <= 0.25))
 
     rng = np.random.default_rng((seed, zlib.crc32(dancer.name.encode())))
-    bar_plan = _bar_moves(dancer, rng, list(zip(section_labels, chord_labels, strict=True)))
+    bar_plan = _bar_moves(dancer, list(zip(section_labels, chord_labels, strict=True)))
     keys = _key_poses(dancer, rng, labels, first_downbeat, per_bar, bar_plan, energies, accented)
 
     channels = _interpolate(keys, labels, phase, dancer.snap)
