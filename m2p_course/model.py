@@ -91,6 +91,24 @@ class M2PEncoder(nn.Module):
         self.transformer.gradient_checkpointing = value
         self.config["gradient_checkpointing"] = value
 
+    def save_pretrained(self, directory, dtype: torch.dtype | None = None):
+        """Write config.json + model.safetensors to ``directory`` (no pickle); see ``m2p_course.checkpoint``.
+
+        ``dtype=torch.float16`` or ``torch.bfloat16`` stores the weights at half the size. Returns the
+        directory as a Path.
+        """
+        from .checkpoint import save_pretrained
+
+        return save_pretrained(self, directory, dtype=dtype)
+
+    @classmethod
+    def from_pretrained(cls, directory, device: torch.device | str | None = None,
+                        dtype: torch.dtype = torch.float32) -> M2PEncoder:
+        """The model ``save_pretrained`` wrote to ``directory``, rebuilt from its config, in eval mode."""
+        from .checkpoint import load_pretrained
+
+        return load_pretrained(directory, device=device, dtype=dtype)
+
     def forward(self, music_features: torch.Tensor, padding_mask: torch.Tensor | None = None):
         x = check_music_features(music_features, self.music_input_dim)
         self._check_device_and_dtype(x)
