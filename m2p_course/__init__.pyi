@@ -17,6 +17,13 @@ from .audio import (
     load_audio as load_audio,
     validate_audio as validate_audio,
 )
+from .checkpoint import (
+    load_pretrained as load_pretrained,
+    load_training_state as load_training_state,
+    pretrained as pretrained,
+    save_pretrained as save_pretrained,
+    save_training_state as save_training_state,
+)
 from .checks import (
     check_music_features as check_music_features,
     check_padding_mask as check_padding_mask,
@@ -49,6 +56,9 @@ from .heads import (
     FaceHead as FaceHead,
     PoseHead as PoseHead,
     masked_mean as masked_mean,
+)
+from .inference import (
+    predict_dance as predict_dance,
 )
 from .keypoints import (
     BODY_PARTS as BODY_PARTS,
@@ -127,6 +137,7 @@ from .viz import (
     draw_pose_artists as draw_pose_artists,
     make_pose_animation as make_pose_animation,
     plot_pose_grid as plot_pose_grid,
+    save_dance_gif as save_dance_gif,
     save_pose_figure as save_pose_figure,
 )
 

@@ -1,10 +1,15 @@
 """The ``m2p-course`` command.
 
-    m2p-course demo                  music -> features -> the full-size encoder -> shapes and pictures,
+    m2p-course demo                  music -> features -> the full-size encoder -> shapes and pictures, and
+                                     the shipped trained model's dance (poses.npy, dance.gif, dance.png),
                                      on the course's embedded default song
     m2p-course demo --audio FILE     the same on your own music (wav, flac, ogg, mp3)
     m2p-course guide                 the guide's usage example, verbatim (random [2, 24, 4800])
     m2p-course shapes --frames 5400  the shape table for any B, T and size (meta device: instant)
+    m2p-course train --out DIR --minutes 8
+                                     train a spatial-head encoder on the synthetic dances; writes the model
+                                     (config.json, model.safetensors), metrics.json and loss.png. The same
+                                     command runs under `torchrun --standalone --nproc_per_node=N` (DDP)
 """
 
 from __future__ import annotations
@@ -48,7 +53,6 @@ def _demo(args: argparse.Namespace) -> int:
     from .features import DEFAULT_RECIPE, frame_descriptors, save_features_figure, stack_context
     from .shapes import trace_shapes
     from .synthetic.choreography import dance_for_song, generate_dance
-    from .viz import save_pose_figure
 
     fps, recipe = args.fps, DEFAULT_RECIPE
     out = Path(args.out)
@@ -92,10 +96,63 @@ def _demo(args: argparse.Namespace) -> int:
         what = "a synthetic dance on the beats found in your music"
     features_png = save_features_figure(descriptors, out / "features.png", recipe=recipe, fps=fps,
                                         beat_frames=beat_frames)
-    dance_png = save_pose_figure(dance, out / "dance.png", fps=fps)
     print(f"\nwrote {features_png} (the music descriptors over time, beats on top)")
-    print(f"wrote {dance_png} ({what}; the untrained encoder's logits have no coordinates to draw)")
+    _demo_dance(features, dance, what, song is not None, beat_frames, out, fps)
     return 0
+
+
+def _demo_dance(features, dance, what: str, default_song: bool, beat_frames, out: Path, fps: int) -> None:
+    """The shipped trained model dances the whole song: features [T, 4800] -> poses.npy [T, 134, 2],
+    dance.gif (beside the synthetic dance `dance` [T, 134, 2] for the default song), dance.png and its BAS.
+    Without the shipped weights: says so, and draws the synthetic dance instead."""
+    import numpy as np
+
+    from .inference import predict_dance
+    from .synthetic.metrics import beat_alignment_score
+    from .viz import save_dance_gif, save_pose_figure
+
+    try:
+        from .checkpoint import pretrained
+
+        trained = pretrained()
+    except FileNotFoundError as exc:
+        print(f"\nthe trained weights are missing, so no trained model dances here ({exc})")
+        print("instead, dance.gif and dance.png show the synthetic dance; poses.npy is not written")
+        title = "ground truth" if default_song else "synthetic"
+        gif = save_dance_gif(dance, out / "dance.gif", fps=fps, titles=(title,), beats=beat_frames)
+        png = save_pose_figure(dance, out / "dance.png", fps=fps)
+        print(f"wrote {gif} ({what}, animated; beats flash red)")
+        print(f"wrote {png} ({what}, a strip of moments; the untrained encoder's logits have no coordinates to draw)")
+        return
+
+    size = sum(p.numel() for p in trained.parameters())
+    height, width = trained.heatmap_size
+    start = time.perf_counter()
+    poses = predict_dance(trained, features)                                   # [T, 134, 2]
+    elapsed = time.perf_counter() - start
+    print(f"\nthe trained model ({size:,} parameters, {height} x {width} heatmaps) danced the whole song: "
+          f"{len(poses)} frames in {elapsed:.2f} s")
+    poses_npy = out / "poses.npy"
+    np.save(poses_npy, poses)
+    if default_song:
+        gif = save_dance_gif(poses, out / "dance.gif", fps=fps, reference=dance, titles=("model", "ground truth"),
+                             beats=beat_frames)
+        gif_what = "the model's dance beside the synthetic choreography for the song, animated; beats flash red"
+    else:
+        gif = save_dance_gif(poses, out / "dance.gif", fps=fps, titles=("model",), beats=beat_frames)
+        gif_what = "the model's dance, animated; beats flash red"
+    png = save_pose_figure(poses, out / "dance.png", fps=fps)
+    print(f"wrote {poses_npy} (the model's poses: {list(poses.shape)} float32, x and y in [-1, 1], y down)")
+    print(f"wrote {gif} ({gif_what})")
+    print(f"wrote {png} (the model's dance, a strip of moments)")
+    if len(beat_frames) == 0 or len(poses) < 3:
+        print("beat alignment score: none (it needs beats in the music and at least 3 frames)")
+        return
+    line = ("beat alignment score (BAS, 1 = the body hits every beat): "
+            f"model {beat_alignment_score(poses, beat_frames):.3f}")
+    if default_song:
+        line += f", ground truth {beat_alignment_score(dance, beat_frames):.3f}"
+    print(line)
 
 
 def _guide(args: argparse.Namespace) -> int:
@@ -125,12 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="m2p-course", description="The M2P encoder course's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="music -> features -> the full-size encoder; shapes and pictures")
+    demo = sub.add_parser("demo", help="music -> features -> the full-size encoder's shapes; the trained model's dance")
     demo.add_argument("--audio", type=Path, default=None, help="a music file (default: the course's own song)")
-    demo.add_argument("--out", type=Path, default=Path("m2p_demo"), help="folder for the pictures (default: m2p_demo)")
+    demo.add_argument("--out", type=Path, default=Path("m2p_demo"),
+                      help="folder for the pictures, the GIF and poses.npy (default: m2p_demo)")
     demo.add_argument("--fps", type=int, default=30, help="pose frames per second (default 30)")
     demo.add_argument("--max-seconds", type=float, default=30.0,
-                      help="how much of the music the encoder sees (default 30 s; attention grows with T^2)")
+                      help="how much of the music the full-size encoder sees (default 30 s; attention grows with "
+                           "T^2); the trained model always dances the whole song, in windows")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_demo)
 
@@ -146,7 +205,23 @@ def build_parser() -> argparse.ArgumentParser:
     shapes.add_argument("--input-dim", type=int, default=4800)
     shapes.add_argument("--heatmap", type=int, default=0, help="H = W of a spatial pose head (0: the guide's)")
     shapes.set_defaults(func=_shapes)
+
+    train = sub.add_parser("train", help="train a spatial-head encoder on the synthetic dances (torchrun-ready)")
+    _add_train_arguments(train)
+    train.set_defaults(func=_train)
     return parser
+
+
+def _add_train_arguments(parser) -> None:
+    from .train import add_arguments  # torch, but not librosa: building the parser stays cheap
+
+    add_arguments(parser)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .train import run_command
+
+    return run_command(args)
 
 
 def main(argv: list[str] | None = None) -> int:

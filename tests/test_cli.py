@@ -1,12 +1,41 @@
+import re
+
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
+from PIL import Image
 
 from m2p_course.cli import main
-from m2p_course.synthetic.music import synth_music
+from m2p_course.model import M2PEncoder
+from m2p_course.synthetic.music import synth_music, write_wav
 
 
-def test_demo_on_the_default_song(tmp_path, capsys):
+def tiny_trained_model(device=None):
+    """Stands in for checkpoint.pretrained(): a small random spatial model for the 4800 features, in eval mode."""
+    torch.manual_seed(0)
+    return M2PEncoder(music_input_dim=4800, hidden_dim=16, num_layers=1, num_heads=2, heatmap_size=(4, 4),
+                      dropout=0).eval()
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    monkeypatch.setattr("m2p_course.checkpoint.pretrained", tiny_trained_model)
+
+
+@pytest.fixture
+def no_weights(monkeypatch):
+    def missing(device=None):
+        raise FileNotFoundError("The shipped weights are missing: no model.safetensors")
+    monkeypatch.setattr("m2p_course.checkpoint.pretrained", missing)
+
+
+def wrote(out):
+    """{file name: what it is} from the demo's 'wrote <path> (<what>)' lines."""
+    return {m.group(1).rsplit("/", 1)[-1]: m.group(2) for m in re.finditer(r"^wrote (\S+) \((.*)\)$", out, re.M)}
+
+
+def test_demo_on_the_default_song(tmp_path, capsys, trained):
     assert main(["demo", "--out", str(tmp_path), "--max-seconds", "1"]) == 0
     out = capsys.readouterr().out
     assert "features: [T, 4800] = [720, 4800]" in out
@@ -14,9 +43,21 @@ def test_demo_on_the_default_song(tmp_path, capsys):
     assert "88,992,134" in out
     for name in ("features.png", "dance.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    # the trained model danced the whole song, not only the encoder's --max-seconds
+    poses = np.load(tmp_path / "poses.npy")
+    assert poses.shape == (720, 134, 2) and poses.dtype == np.float32
+    assert np.isfinite(poses).all() and np.abs(poses).max() <= 1
+    gif = Image.open(tmp_path / "dance.gif")
+    assert gif.format == "GIF" and gif.size == (480, 240) and gif.n_frames == 360   # model | ground truth
+    files = wrote(out)
+    assert set(files) == {"features.png", "poses.npy", "dance.gif", "dance.png"}
+    assert "[720, 134, 2] float32" in files["poses.npy"] and "beside the synthetic" in files["dance.gif"]
+    assert "model's dance" in files["dance.png"]
+    bas = re.search(r"BAS.*: model (\d\.\d{3}), ground truth (\d\.\d{3})", out)
+    assert bas is not None and float(bas.group(2)) > 0.5              # the synthetic dance hits its beats
 
 
-def test_demo_on_a_stereo_file(tmp_path, capsys):
+def test_demo_on_a_stereo_file(tmp_path, capsys, trained):
     song = synth_music(bpm=100, seconds=4.0, seed=3, style="house", sr=44100)
     path = tmp_path / "mine.wav"
     sf.write(path, np.stack([song.audio, 0.5 * song.audio], axis=1), 44100)
@@ -24,6 +65,34 @@ def test_demo_on_a_stereo_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "[120, 4800]" in out and "Pose: torch.Size([1, 60, 134])" in out
     assert (tmp_path / "out" / "dance.png").exists()
+    assert np.load(tmp_path / "out" / "poses.npy").shape == (120, 134, 2)
+
+
+def test_demo_on_a_file_dances_it_alone(tmp_path, capsys, trained):
+    song = synth_music(bpm=120, seconds=9.0, seed=1, style="house", sr=22050)
+    path = write_wav(song, tmp_path / "song.wav")
+    assert main(["demo", "--audio", str(path), "--out", str(tmp_path / "out"), "--max-seconds", "1"]) == 0
+    out = capsys.readouterr().out
+    frames = int(re.search(r"features: \[T, 4800\] = \[(\d+), 4800\]", out).group(1))
+    assert frames == 270                                                # 9 s: two windows of 240, cross-faded
+    assert np.load(tmp_path / "out" / "poses.npy").shape == (frames, 134, 2)
+    gif = Image.open(tmp_path / "out" / "dance.gif")
+    assert gif.size == (240, 240) and gif.n_frames == frames // 2     # the model alone
+    files = wrote(out)
+    assert set(files) == {"features.png", "poses.npy", "dance.gif", "dance.png"}
+    assert "beside" not in files["dance.gif"]
+    assert re.search(r"BAS.*: model \d\.\d{3}$", out, re.M)            # no ground truth for your music
+
+
+def test_demo_without_the_trained_weights_still_writes_what_it_can(tmp_path, capsys, no_weights):
+    assert main(["demo", "--out", str(tmp_path), "--max-seconds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "the trained weights are missing" in out and "no model.safetensors" in out
+    assert not (tmp_path / "poses.npy").exists()
+    files = wrote(out)
+    assert set(files) == {"features.png", "dance.gif", "dance.png"}
+    assert "synthetic choreography" in files["dance.gif"]
+    assert Image.open(tmp_path / "dance.gif").size == (240, 240)
 
 
 def test_demo_missing_file_is_a_clear_error(tmp_path, capsys):

@@ -25,6 +25,7 @@ from m2p_course.viz import (  # noqa: E402
     draw_pose_artists,
     make_pose_animation,
     plot_pose_grid,
+    save_dance_gif,
     save_pose_figure,
     zoom_limits,
 )
@@ -242,3 +243,123 @@ def test_left_hand_is_drawn_on_the_image_right():
     assert left_wrist_px[0] > fig.bbox.width / 2
     head_px, foot_px = to_px(pose[index("nose")]), to_px(pose[index("left_heel")])
     assert head_px[1] > foot_px[1]                       # display y is up: head on top
+
+
+# ---------------------------------------------------------------- the animated GIF
+
+def gif_frames(path):
+    """Every frame of a GIF as RGB int arrays [K, H, W, 3], and each frame's duration in ms."""
+    image = Image.open(path)
+    frames, durations = [], []
+    for k in range(image.n_frames):
+        image.seek(k)
+        frames.append(np.asarray(image.convert("RGB"), dtype=int))
+        durations.append(image.info["duration"])
+    return np.stack(frames), durations
+
+
+def pixels_of(rgb, hex_color):
+    """A mask of the pixels of exactly one colour."""
+    return (rgb == np.array(matplotlib.colors.to_rgb(hex_color)) * 255).all(axis=-1)
+
+
+@pytest.fixture(scope="module")
+def dance_gif(dance, tmp_path_factory):
+    """The dance beside its reverse, every 2nd frame, a beat every 15 frames."""
+    path = tmp_path_factory.mktemp("gif") / "dance.gif"
+    assert save_dance_gif(torch.from_numpy(dance), path, reference=dance[::-1].copy(),
+                          beats=np.arange(0, 90, 15)) == path
+    return path
+
+
+def test_gif_frames_size_and_timing(dance_gif):
+    image = Image.open(dance_gif)
+    assert image.format == "GIF" and image.n_frames == 45              # 90 frames, every 2nd
+    assert image.size == (2 * 240, 240)                                 # two panels of 240
+    assert image.info["loop"] == 0                                      # forever
+    _, durations = gif_frames(dance_gif)
+    assert set(durations) <= {60, 70}                                   # 2 / 30 s = 66.7 ms, in centiseconds
+    assert sum(durations) == 3000                                       # 3 s, as long as the music
+
+
+def test_gif_one_panel_other_size_and_step(dance, tmp_path):
+    path = save_dance_gif(dance, tmp_path / "one.gif", size=100, every=3, fps=25, titles=("only",))
+    image = Image.open(path)
+    assert image.size == (100, 100) and image.n_frames == 30
+    _, durations = gif_frames(path)
+    assert set(durations) == {120} and sum(durations) == 3600          # 90 frames at 25 fps
+
+
+def test_gif_frames_differ_when_the_pose_moves(dance, dance_gif, tmp_path):
+    frames, _ = gif_frames(dance_gif)
+    above_stamp = frames[:, :200]                                       # the time stamp is at the bottom left
+    assert (above_stamp[0] != above_stamp[5]).any(axis=-1).sum() > 100
+    still = save_dance_gif(np.repeat(dance[:1], 20, axis=0), tmp_path / "still.gif", every=1)
+    frames, _ = gif_frames(still)
+    assert len(frames) == 20                                            # the time stamp changes every frame
+    assert (frames[:, :200] == frames[:1, :200]).all()                 # ... and nothing else does
+    assert (frames[1, 200:] != frames[0, 200:]).any()
+
+
+def test_gif_beat_flash_is_visible(dance_gif):
+    frames, _ = gif_frames(dance_gif)
+    red = [int(pixels_of(f, "#e41a1c").sum()) for f in frames]
+    beat_frames = [0, 7, 15, 22, 30, 37]                                # beats 0, 15, 30, ... shown at 0, 14, 30, ...
+    for k in range(45):
+        if k in beat_frames:
+            assert red[k] > 2 * 300                                     # a dot of radius 11 in each panel
+        else:
+            assert red[k] == 0
+
+
+def test_gif_draws_the_skeleton_y_down_left_on_the_right(tmp_path):
+    path = save_dance_gif(rest_pose()[None].repeat(2, axis=0), tmp_path / "rest.gif", titles=None)
+    rgb = gif_frames(path)[0][0]
+    head, legs = pixels_of(rgb, "#8c6d31"), pixels_of(rgb, "#ff7f0e") | pixels_of(rgb, "#17becf")
+    assert head.sum() > 10 and legs.sum() > 100
+    assert np.nonzero(head)[0].mean() < np.nonzero(legs)[0].mean()     # the head above the feet
+    left_arm, right_arm = pixels_of(rgb, "#1f77b4"), pixels_of(rgb, "#d62728")
+    assert np.nonzero(left_arm)[1].mean() > 120 > np.nonzero(right_arm)[1].mean()   # the person's left: image right
+    for face_or_hand in ("#3a3a3a", "#e377c2", "#9467bd"):              # face and both hands are drawn
+        assert pixels_of(rgb, face_or_hand).sum() > 10
+
+
+def test_gif_size_of_a_whole_song(tmp_path):
+    """24 s at 30 fps, two synthetic dancers side by side, beats flashing: measured 626 KB with Pillow 13."""
+    from m2p_course.synthetic.choreography import generate_dance
+
+    beats = np.arange(0, 24, 0.5)                                       # 120 BPM
+    bouncer, robot = (generate_dance(beats, beats[::4], 720, fps=30, style=style, seed=1)
+                      for style in ("bouncer", "robot"))
+    path = save_dance_gif(bouncer, tmp_path / "song.gif", reference=robot, beats=np.arange(0, 720, 15))
+    assert Image.open(path).n_frames == 360
+    assert path.stat().st_size < 800_000
+
+
+@pytest.mark.parametrize("kwargs, err, msg", [
+    (dict(poses=np.zeros((134, 2))), ValueError,
+     r"poses must have shape \[T, 134, 2\] \(a dance\), got shape \(134, 2\)"),
+    (dict(poses=np.zeros((5, 17, 2))), ValueError, r"got shape \(5, 17, 2\)"),
+    (dict(reference=np.zeros((4, 134, 2))), ValueError, r"reference must have shape \[T, 134, 2\] with the T of "
+                                                        r"poses \(5 frames\), got shape \(4, 134, 2\)"),
+    (dict(titles="model"), TypeError, "titles must be None or a list or tuple of strings"),
+    (dict(titles=[1]), TypeError, "titles must be None or a list or tuple of strings"),
+    (dict(reference=np.zeros((5, 134, 2)), titles=("model",)), ValueError, "at least 2 strings"),
+    (dict(poses=[rest_pose()] * 5), TypeError, "numpy array or torch tensor"),
+    (dict(every=0), ValueError, "every must be a positive int"),
+    (dict(fps=60, every=1), ValueError, r"at least 20 ms .* 16.7 ms; use every >= 2"),
+    (dict(fps=0), ValueError, "fps must be a finite number > 0"),
+    (dict(size=10), ValueError, "size must be >= 64, got 10"),
+    (dict(beats=[5]), ValueError, r"beats must be frame indices in \[0, 4\]"),
+    (dict(beats=[0.5]), TypeError, "beats must be a 1-D sequence of frame indices"),
+])
+def test_gif_errors(tmp_path, kwargs, err, msg):
+    args = dict(poses=np.zeros((5, 134, 2), dtype=np.float32), path=tmp_path / "x.gif") | kwargs
+    with pytest.raises(err, match=msg):
+        save_dance_gif(**args)
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_gif_missing_folder(tmp_path, dance):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_dance_gif(dance, tmp_path / "missing" / "x.gif")
