@@ -1,0 +1,605 @@
+"""Training: a spatial-head M2P encoder learns the synthetic dances from their music.
+
+The loop (``train``) fits on one screen; everything it calls is a small function here:
+
+* ``TrainConfig``        every choice, with the defaults the shipped model was trained with
+* ``load_data``          held-in and held-out ``SyntheticDanceDataset`` s (different songs)
+* ``build_model``        ``M2PEncoder(heatmap_size=...)`` and the ``ArcFaceLoss`` for the dancers
+* ``random_crops``       a batch of random windows, the same on every process for a seed
+* ``dance_loss``         L1 on the soft-argmax coordinates + L1 on their velocity + ArcFace
+* ``evaluate``           keypoint error vs the mean pose, BAS vs the ground truth's, dancer
+                         identification by the nearest class centroid of the face embeddings
+
+One process or many: under ``torchrun --nproc_per_node=N`` the same code wraps the model in
+``DistributedDataParallel`` (gloo on CPU, nccl on GPU); each process takes batch_size / N of
+every global batch, so the averaged gradient is the one-process gradient of the same batch.
+Only rank 0 evaluates and writes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .arcface import ArcFaceLoss
+from .checks import check_int, check_real
+from .model import M2PEncoder
+from .soft_argmax import coordinate_grid
+
+__all__ = ["TrainConfig", "load_data", "build_model", "random_crops", "dance_loss", "evaluate", "train",
+           "TrainResult"]
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training choice. The defaults are those of the shipped model (``m2p_course.pretrained``)."""
+
+    # model: a small spatial-head encoder (the guide's architecture at hidden 128, 2 layers)
+    hidden_dim: int = 128
+    num_layers: int = 2
+    num_heads: int = 4
+    face_embed_dim: int = 64
+    heatmap: int = 4                 # H = W of each joint's heatmap (soft-argmax is exact between the cells)
+    dropout: float = 0.0             # measured: 0.1 left a 6-minute run at 0.91 of the mean pose's error, 0 at 0.77
+    # data: training songs and held-out songs (other seeds: songs never heard in training)
+    train_clips: int = 160
+    val_clips: int = 16
+    seconds: float = 12.0            # length of each synthetic song
+    window: int = 120                # frames per training crop (4 s at 30 fps); inference uses the same
+    data_seed: int = 0
+    val_seed: int = 1_000_000
+    # optimisation
+    batch_size: int = 16             # the global batch: split over the processes
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 100
+    grad_clip: float = 1.0
+    velocity_weight: float = 2.0     # L1 on frame-to-frame motion: keeps the hits on the beats sharp
+    heatmap_weight: float = 0.1      # KL to a Gaussian heatmap at the true position
+    heatmap_sigma: float = 1.0       # its width, in cells
+    start_at_mean_pose: bool = True  # the pose head's bias starts at the training set's mean pose
+    arcface_weight: float = 0.1
+    arcface_scale: float = 16.0
+    arcface_margin: float = 0.3
+    precision: str = "fp32"          # "bf16": autocast (CPU or GPU); "fp16": autocast + GradScaler (GPU)
+    seed: int = 0
+    eval_every: int = 500            # steps between validations (an "epoch": 8000 crops, 50 of each song)
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type == "int":
+                check_int(value, f.name, 0 if f.name.endswith(("seed", "steps")) else 1)
+            elif f.type == "float":
+                check_real(value, f.name, 0)
+            elif f.type == "bool" and not isinstance(value, bool):
+                raise TypeError(f"{f.name} must be a bool, got {type(value).__name__} {value!r}")
+        check_real(self.dropout, "dropout", 0, 1, high_open=True)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.window > int(self.seconds * 30):
+            raise ValueError(f"window ({self.window} frames) must fit in a song of {self.seconds:g} s at 30 fps")
+
+    def model_kwargs(self, music_input_dim: int, num_dancers: int) -> dict:
+        return dict(music_input_dim=music_input_dim, hidden_dim=self.hidden_dim, num_layers=self.num_layers,
+                    num_heads=self.num_heads, face_embed_dim=self.face_embed_dim, dropout=self.dropout,
+                    heatmap_size=(self.heatmap, self.heatmap))
+
+
+# -----------------------------------------------------------------------------
+# data
+
+
+def load_data(config: TrainConfig, cache_dir=None):
+    """(train, val) SyntheticDanceDatasets: different seeds, so the validation songs are unheard."""
+    from .synthetic.dataset import SyntheticDanceDataset
+
+    kwargs = dict(seconds=config.seconds, cache_dir=cache_dir)
+    return (SyntheticDanceDataset(config.train_clips, seed=config.data_seed, **kwargs),
+            SyntheticDanceDataset(config.val_clips, seed=config.val_seed, **kwargs))
+
+
+def stacked(dataset) -> dict:
+    """Every clip of a dataset as tensors: music [N, T, D], pose [N, T, 134, 2], dancer [N]."""
+    items = [dataset[i] for i in range(len(dataset))]
+    return {"music": torch.stack([it["music"] for it in items]),
+            "pose": torch.stack([it["pose"] for it in items]),
+            "dancer": torch.stack([it["dancer"] for it in items]),
+            "beat_frames": [it["beat_frames"].numpy() for it in items]}
+
+
+def random_crops(data: dict, batch_size: int, window: int, generator: torch.Generator) -> dict:
+    """A batch of ``batch_size`` random windows: music [B, window, D], pose [B, window, 134, 2], dancer [B]."""
+    clips, length = data["music"].shape[:2]
+    which = torch.randint(clips, (batch_size,), generator=generator)
+    start = torch.randint(length - window + 1, (batch_size,), generator=generator)
+    frames = start[:, None] + torch.arange(window)                        # [B, window]
+    return {"music": data["music"][which[:, None], frames],
+            "pose": data["pose"][which[:, None], frames],
+            "dancer": data["dancer"][which]}
+
+
+# -----------------------------------------------------------------------------
+# model and loss
+
+
+def build_model(config: TrainConfig, music_input_dim: int = 4800, num_dancers: int = 4):
+    """(M2PEncoder with a spatial head, ArcFaceLoss over the dancers), seeded by config.seed."""
+    torch.manual_seed(config.seed)
+    model = M2PEncoder(**config.model_kwargs(music_input_dim, num_dancers))
+    arcface = ArcFaceLoss(num_dancers, config.face_embed_dim, scale=config.arcface_scale,
+                          margin=config.arcface_margin)
+    return model, arcface
+
+
+def heatmap_target(pose: torch.Tensor, height: int, width: int, sigma: float) -> torch.Tensor:
+    """pose [..., 2] in [-1, 1] -> [..., H, W]: a Gaussian of `sigma` cells around each joint, summing to 1."""
+    xs, ys = coordinate_grid(height, width, device=pose.device, dtype=pose.dtype)
+    cell = 2.0 / max(width - 1, 1)
+    dx2 = (pose[..., 0:1] - xs).pow(2)                                   # [..., W]
+    dy2 = (pose[..., 1:2] - ys).pow(2)                                   # [..., H]
+    logits = -(dy2[..., :, None] + dx2[..., None, :]) / (2 * (sigma * cell) ** 2)
+    return torch.softmax(logits.flatten(-2), dim=-1).view(logits.shape)
+
+
+def start_at_mean_pose(model: M2PEncoder, mean_pose: torch.Tensor, sigma: float) -> None:
+    """Set the pose head's last bias so that the untrained model already answers the mean pose.
+
+    The bias becomes the log of a Gaussian heatmap around each joint of ``mean_pose`` [134, 2] and the
+    last layer's weights shrink 10x: training starts from the mean pose instead of spending its
+    first hundred steps finding it, and every gradient goes into how the dance moves.
+    """
+    last = model.pose_head[-1]
+    target = heatmap_target(mean_pose.to(last.bias), *model.heatmap_size, sigma)     # [134, H, W]
+    with torch.no_grad():
+        last.bias.copy_(target.clamp_min(1e-4).log().flatten())
+        last.weight.mul_(0.1)
+
+
+def dance_loss(logits, coords, face_embed, pose, dancer, arcface, config: TrainConfig) -> tuple[torch.Tensor, dict]:
+    """logits [B, T, 134, H, W]; coords, pose [B, T, 134, 2]; face_embed [B, E]; dancer [B] -> (loss, parts).
+
+    position: mean |coords - pose| (L1 in the [-1, 1] frame) of the soft-argmax coordinates
+    velocity: mean |d coords/dt - d pose/dt| (frame differences): without it a model that is
+              unsure where the next beat falls smears the motion and the hits disappear
+    heatmap:  KL(target || softmax(logits)) per joint, the target a Gaussian of heatmap_sigma cells
+              at the true position: every cell gets a gradient, not only the expected value
+    arcface:  ArcFaceLoss(face_embed, dancer): who is dancing, from the music alone
+    """
+    position = (coords - pose).abs().mean()
+    velocity = (coords.diff(dim=1) - pose.diff(dim=1)).abs().mean()
+    loss = position + config.velocity_weight * velocity
+    parts = {"position": position.item(), "velocity": velocity.item()}
+    if config.heatmap_weight > 0:
+        target = heatmap_target(pose, *logits.shape[-2:], config.heatmap_sigma).flatten(-2)
+        log_prob = torch.log_softmax(logits.float().flatten(-2), dim=-1)
+        heatmap = (target * (target.clamp_min(1e-12).log() - log_prob)).sum(-1).mean()
+        loss = loss + config.heatmap_weight * heatmap
+        parts["heatmap"] = heatmap.item()
+    identity = arcface(face_embed.float(), dancer)
+    loss = loss + config.arcface_weight * identity
+    parts["arcface"] = identity.item()
+    return loss, parts
+
+
+def forward_coords(model, music, padding_mask=None):
+    """music [B, T, D] -> (logits [B, T, 134, H, W], coords [B, T, 134, 2] by soft-argmax, face_embed [B, E])."""
+    logits, face_embed = model(music, padding_mask)
+    inner = model.module if hasattr(model, "module") else model
+    return logits, inner.get_pose_coordinates(logits.float()), face_embed
+
+
+# -----------------------------------------------------------------------------
+# validation
+
+
+@torch.no_grad()
+def evaluate(model, train_data: dict, val_data: dict, window: int, mean_pose: torch.Tensor) -> dict:
+    """Held-out figures of a model (eval mode inside, restored after).
+
+    keypoint_error:    mean distance of each predicted joint to the truth ([-1, 1] frame)
+    mean_pose_error:   the same for always answering the training set's mean pose
+    bas, bas_truth:    mean Beat Alignment Score of the predicted and of the true dances
+    dancer_accuracy:   each held-out clip's face embedding given the dancer of the nearest class
+                       centroid of the training clips' embeddings (cosine)
+    """
+    from .inference import predict_dance
+    from .synthetic.metrics import beat_alignment_score
+
+    was_training = model.training
+    model.eval()
+    try:
+        preds = np.stack([predict_dance(model, music, window=window, overlap=window // 4)
+                          for music in val_data["music"]])
+        truth = val_data["pose"].numpy()
+        error = float(np.linalg.norm(preds - truth, axis=-1).mean())
+        mean_error = float(np.linalg.norm(mean_pose.numpy() - truth, axis=-1).mean())
+        bas = [beat_alignment_score(p, b) for p, b in zip(preds, val_data["beat_frames"], strict=True)]
+        bas_truth = [beat_alignment_score(p, b) for p, b in zip(truth, val_data["beat_frames"], strict=True)]
+
+        def embed(music):
+            return torch.cat([model(music[i:i + 8, :window])[1].float() for i in range(0, len(music), 8)])
+
+        train_embed, val_embed = embed(train_data["music"]), embed(val_data["music"])
+        classes = train_data["dancer"].unique()
+        centroids = F.normalize(torch.stack([train_embed[train_data["dancer"] == c].mean(0) for c in classes]), dim=1)
+        guess = classes[(val_embed @ centroids.T).argmax(dim=1)]
+        accuracy = float((guess == val_data["dancer"]).float().mean())
+    finally:
+        model.train(was_training)
+    return {"keypoint_error": error, "mean_pose_error": mean_error, "error_ratio": error / mean_error,
+            "bas": float(np.mean(bas)), "bas_truth": float(np.mean(bas_truth)),
+            "bas_ratio": float(np.mean(bas) / np.mean(bas_truth)), "dancer_accuracy": accuracy}
+
+
+# -----------------------------------------------------------------------------
+# processes
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world_size); starts the process group when launched by torchrun."""
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
+
+
+def _device(rank: int) -> torch.device:
+    if torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", rank))
+        torch.cuda.set_device(local % torch.cuda.device_count())
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _broadcast_int(value: int, world: int, device) -> int:
+    if world == 1:
+        return value
+    import torch.distributed as dist
+
+    t = torch.tensor([value], device=device)
+    dist.broadcast(t, 0)
+    return int(t.item())
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` returns: the model (eval mode), the final metrics, the per-step history, the rank."""
+
+    model: M2PEncoder
+    metrics: dict
+    history: dict
+    rank: int = 0
+
+
+def _lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warm-up over `warmup` steps, then a cosine down to 5% of the rate at `total`."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def train_step(model, arcface, batch: dict, optimizer, scheduler, scaler, config: TrainConfig) -> tuple[float, dict]:
+    """One optimisation step on one batch (this process's share of it): returns (loss, its parts)."""
+    autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.precision)
+    device_type = batch["music"].device.type
+    with torch.autocast(device_type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
+        logits, coords, face_embed = forward_coords(model, batch["music"])       # [b, T, 134, 2], [b, E]
+        loss, parts = dance_loss(logits, coords, face_embed, batch["pose"], batch["dancer"], arcface, config)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    scheduler.step()
+    return loss.item(), parts
+
+
+def train(config: TrainConfig = TrainConfig(), *, steps: int | None = None, minutes: float | None = None,
+          out=None, progress: bool = True, cache_dir=None, data=None, resume=None) -> TrainResult:
+    """Train a model; with ``out``, rank 0 writes the model (config.json, model.safetensors), the state to
+    resume from, training.json, metrics.json and loss.png.
+
+    steps / minutes: exactly one; with minutes the number of steps is set from the speed of the first 10.
+    data:            optional (train, val) datasets, to reuse ones already built
+    resume:          a folder written by an earlier ``train(out=...)``: continue it up to ``steps``
+    """
+    if (steps is None) == (minutes is None):
+        raise ValueError(f"give exactly one of steps or minutes, got steps={steps!r}, minutes={minutes!r}")
+    if resume is not None and steps is None:
+        raise ValueError("resume continues a run up to a number of steps: give steps, not minutes")
+    run = _Run(config, cache_dir, data, resume)
+    bar = _progress(steps, progress and run.rank == 0, initial=run.step)
+    run.plan_steps(steps)
+    while run.step < run.total:
+        if steps is None and run.step == 10:         # minutes: the number of steps from the speed so far
+            run.plan_minutes(minutes)
+            bar.total = run.total
+        batch = run.next_batch()                      # this process's share of the global batch
+        loss, parts = train_step(run.wrapped, run.arcface, batch, run.optimizer, run.scheduler, run.scaler, config)
+        run.record(loss, parts)
+        bar.update(1)
+        bar.set_postfix(loss=f"{run.history['loss'][-1]:.4f}")
+        if run.rank == 0 and (run.step % config.eval_every == 0 or run.step == run.total):
+            figures = evaluate(run.model, run.train_data, run.val_data, config.window, run.mean_pose)
+            run.history["val"].append({"step": run.step, **figures})
+            bar.write(f"step {run.step}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+    bar.close()
+    metrics = run.metrics()
+    if out is not None and run.rank == 0:
+        run.save(out, metrics)
+    run.model.eval()
+    return TrainResult(run.model, metrics, run.history, run.rank)
+
+
+class _Run:
+    """Everything one training run holds (model, optimizer, data, random streams, history), built
+    fresh or resumed from a folder, so that ``train`` itself stays one screen."""
+
+    def __init__(self, config: TrainConfig, cache_dir, data, resume):
+        from .env import seed_everything
+
+        self.config = config
+        self.rank, self.world = _distributed()
+        self.device = _device(self.rank)
+        if config.batch_size % self.world:
+            raise ValueError(f"batch_size {config.batch_size} must divide over the {self.world} processes")
+        seed_everything(config.seed + self.rank)      # dropout differs per process, the batches do not
+        train_set, val_set = data if data is not None else load_data(config, cache_dir)
+        self.train_data, self.val_data = stacked(train_set), stacked(val_set)
+        self.mean_pose = self.train_data["pose"].mean(dim=(0, 1))
+        self.model, arcface = build_model(config, self.train_data["music"].shape[-1], train_set.num_dancers)
+        if config.start_at_mean_pose:
+            start_at_mean_pose(self.model, self.mean_pose, config.heatmap_sigma)
+        self.model, arcface = self.model.to(self.device), arcface.to(self.device)
+        self.params = list(self.model.parameters()) + list(arcface.parameters())
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        self.total = 10**9
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: _lr_factor(s, config.warmup_steps, self.total))
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
+        self.crops = torch.Generator().manual_seed(config.seed)   # the same batches on every process
+        self.history = {"step": [], "loss": [], "position": [], "velocity": [], "heatmap": [], "arcface": [],
+                        "val": []}
+        self.step, self.start = 0, time.perf_counter()
+        if resume is not None:
+            self._resume(Path(resume), arcface)
+        self.wrapped, self.arcface = self.model, arcface
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.wrapped, self.arcface = DistributedDataParallel(self.model), DistributedDataParallel(arcface)
+
+    def plan_steps(self, steps):
+        if steps is not None:
+            self.total = steps
+
+    def plan_minutes(self, minutes: float) -> None:
+        per_step = (time.perf_counter() - self.start) / self.step
+        self.total = _broadcast_int(max(self.step + 1, int(minutes * 60 / per_step)), self.world, self.device)
+
+    def next_batch(self) -> dict:
+        batch = random_crops(self.train_data, self.config.batch_size, self.config.window, self.crops)
+        share = self.config.batch_size // self.world
+        mine = slice(self.rank * share, (self.rank + 1) * share)
+        return {k: v[mine].to(self.device) for k, v in batch.items()}
+
+    def record(self, loss: float, parts: dict) -> None:
+        self.step += 1
+        self.history["step"].append(self.step)
+        self.history["loss"].append(_mean_over_processes(loss, self.world, self.device))
+        for k, v in parts.items():
+            self.history[k].append(v)
+
+    def metrics(self) -> dict:
+        c = self.config
+        last = dict(self.history["val"][-1]) if self.history["val"] else {}
+        last.pop("step", None)
+        return {"steps": self.step, "final_loss": float(np.mean(self.history["loss"][-10:])),
+                "seconds": time.perf_counter() - self.start, "world_size": self.world, "batch_size": c.batch_size,
+                "precision": c.precision, "device": str(self.device), **last}
+
+    def save(self, out, metrics: dict) -> None:
+        from safetensors.torch import save_file
+
+        from .checkpoint import save_training_state
+
+        write_run(out, self.model, self.config, metrics, self.history)
+        arcface = self.arcface.module if hasattr(self.arcface, "module") else self.arcface
+        save_file({k: v.detach().cpu().contiguous() for k, v in arcface.state_dict().items()},
+                  str(Path(out) / "arcface.safetensors"))
+        extra = {"crops": self.crops.get_state().tolist(), "torch_rng": torch.get_rng_state().tolist(),
+                 "seconds": metrics["seconds"]}
+        save_training_state(out, self.optimizer, self.scheduler, step=self.step, extra=extra)
+
+    def _resume(self, folder: Path, arcface) -> None:
+        from safetensors.torch import load_file
+
+        from .checkpoint import load_pretrained, load_training_state
+
+        saved, mine = json.loads(_read(folder / "training.json")), asdict(self.config)
+        if saved != mine:
+            changed = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
+            raise ValueError(f"cannot resume {folder}: its training.json differs from this run's config in {changed}")
+        self.model.load_state_dict(load_pretrained(folder).state_dict())
+        arcface.load_state_dict(load_file(str(folder / "arcface.safetensors")))
+        state = load_training_state(folder, self.optimizer, self.scheduler)
+        self.step = state["step"]
+        self.crops.set_state(torch.tensor(state["extra"]["crops"], dtype=torch.uint8))
+        torch.set_rng_state(torch.tensor(state["extra"]["torch_rng"], dtype=torch.uint8))
+        history = json.loads(_read(folder / "metrics.json"))["history"]
+        self.history = {k: history[k] for k in self.history}
+        self.start -= state["extra"]["seconds"]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"cannot resume: {path} is missing (resume takes a folder written by "
+                                "m2p-course train --out)") from None
+
+
+def _mean_over_processes(value: float, world: int, device) -> float:
+    if world == 1:
+        return value
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return float(t.item() / world)
+
+
+class _NoBar:
+    total = None
+
+    def update(self, n):
+        pass
+
+    def set_postfix(self, **kwargs):
+        pass
+
+    def write(self, text):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total, enabled: bool, initial: int = 0):
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="training", unit="step")
+
+
+def write_run(out, model, config: TrainConfig, metrics: dict, history: dict) -> Path:
+    """config.json + model.safetensors (the model), training.json (TrainConfig), metrics.json, loss.png."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    (out / "training.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    (out / "metrics.json").write_text(json.dumps({**metrics, "history": history}, indent=1) + "\n")
+    save_loss_figure(history, out / "loss.png")
+    return out
+
+
+def save_loss_figure(history: dict, path) -> Path:
+    """The training loss and its parts per step, and the validation figures: a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.2))
+    FigureCanvasAgg(fig)
+    ax, bx = fig.subplots(1, 2)
+    for name in ("loss", "position", "velocity"):
+        ax.plot(history["step"], history[name], label=name, lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_title("training loss")
+    ax.legend(frameon=False)
+    val = history["val"]
+    if val:
+        s = [v["step"] for v in val]
+        bx.plot(s, [v["error_ratio"] for v in val], "o-", label="keypoint error / mean pose's")
+        bx.plot(s, [v["bas_ratio"] for v in val], "s-", label="BAS / ground truth's")
+        bx.plot(s, [v["dancer_accuracy"] for v in val], "^-", label="dancer identified")
+        bx.set_ylim(0, 1.1)
+        bx.legend(frameon=False, fontsize=8)
+    bx.set_xlabel("step")
+    bx.set_title("held-out songs")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=90)
+    return path
+
+
+def with_overrides(config: TrainConfig, **overrides) -> TrainConfig:
+    """A copy of config with the given fields changed (None values are ignored)."""
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+# -----------------------------------------------------------------------------
+# the command line: m2p-course train
+
+
+def add_arguments(parser) -> None:
+    """The options of ``m2p-course train`` (cli.py adds the sub-command)."""
+    budget = parser.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--minutes", type=float, help="train for about this long (steps set from the speed)")
+    budget.add_argument("--steps", type=int, help="train for exactly this many steps")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the model, metrics.json and loss.png")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help=f"the global batch, split over the processes (default {TrainConfig.batch_size})")
+    parser.add_argument("--seed", type=int, default=None, help=f"default {TrainConfig.seed}")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="fp32 (default), bf16 (autocast, CPU or GPU) or fp16 (GPU, with a GradScaler)")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="a JSON file of TrainConfig fields (e.g. a run's training.json); options override it")
+    parser.add_argument("--resume", type=Path, default=None,
+                        help="continue a run written by --out (its model, optimizer and step) up to --steps")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="where the synthetic dataset is cached")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def config_from_args(args) -> TrainConfig:
+    base = TrainConfig()
+    if args.config is not None:
+        try:
+            values = json.loads(Path(args.config).read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"--config {args.config}: no such file") from None
+        except json.JSONDecodeError as err:
+            raise ValueError(f"--config {args.config} is not valid JSON: {err}") from None
+        known = {f.name for f in fields(TrainConfig)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"--config {args.config} has unknown fields {unknown}; TrainConfig's are {sorted(known)}")
+        base = replace(base, **values)
+    return with_overrides(base, batch_size=args.batch_size, seed=args.seed, precision=args.precision)
+
+
+def run_command(args) -> int:
+    """``m2p-course train``: train, then (rank 0) print where everything went and the held-out figures."""
+    config = config_from_args(args)
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}")
+    if args.minutes is not None and not args.minutes > 0:
+        raise ValueError(f"--minutes must be > 0, got {args.minutes}")
+    result = train(config, steps=args.steps, minutes=args.minutes, out=args.out, progress=not args.quiet,
+                   cache_dir=args.cache_dir, resume=args.resume)
+    if result.rank == 0:
+        m = result.metrics
+        print(f"trained {m['steps']} steps in {m['seconds']:.0f} s on {m['world_size']} process(es), "
+              f"final loss {m['final_loss']:.4f}")
+        if "error_ratio" in m:
+            print(f"held-out songs: keypoint error {m['keypoint_error']:.4f} = {m['error_ratio']:.2f} x the mean "
+                  f"pose's; BAS {m['bas']:.3f} = {m['bas_ratio']:.2f} x the ground truth's; "
+                  f"dancers identified {m['dancer_accuracy']:.0%}")
+        for name in ("config.json", "model.safetensors", "metrics.json", "loss.png"):
+            print(f"wrote {Path(args.out) / name}")
+    _finish_distributed()
+    return 0
+
+
+def _finish_distributed() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

@@ -1,0 +1,180 @@
+"""Training: losses, crops, resume, the command line, and two processes under torchrun matching one."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from m2p_course import M2PEncoder
+from m2p_course.arcface import ArcFaceLoss
+from m2p_course.cli import main
+from m2p_course.soft_argmax import soft_argmax2d
+from m2p_course.train import (
+    TrainConfig,
+    dance_loss,
+    heatmap_target,
+    load_data,
+    random_crops,
+    train,
+)
+
+TINY = dict(hidden_dim=16, num_layers=1, num_heads=2, face_embed_dim=8, heatmap=4, dropout=0.0,
+            train_clips=4, val_clips=4, seconds=2.0, window=30, batch_size=4, eval_every=1000, warmup_steps=4)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """The tiny datasets, built once into a cache folder the child processes read."""
+    folder = tmp_path_factory.mktemp("cache")
+    load_data(TrainConfig(**TINY), cache_dir=folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("config") / "tiny.json"
+    path.write_text(json.dumps(TINY))
+    return path
+
+
+def test_heatmap_target_is_a_gaussian_at_the_joint_whose_soft_argmax_is_the_joint():
+    pose = torch.tensor([[0.0, 0.0], [-1.0, 1.0], [0.3, -0.5]])
+    target = heatmap_target(pose, 9, 9, sigma=1.0)                       # [3, 9, 9]
+    assert target.shape == (3, 9, 9)
+    torch.testing.assert_close(target.sum(dim=(-2, -1)), torch.ones(3))
+    assert target[0].argmax() == 4 * 9 + 4                               # the centre cell
+    assert target[1].argmax() == 8 * 9 + 0                               # x = -1 (left), y = +1 (bottom row)
+    # a narrow Gaussian's expected position is the joint (away from the borders)
+    narrow = heatmap_target(pose[[0, 2]], 33, 33, sigma=0.5)
+    torch.testing.assert_close(soft_argmax2d(narrow.clamp_min(1e-30).log()), pose[[0, 2]], atol=2e-3, rtol=0)
+
+
+def test_dance_loss_parts_are_zero_at_the_truth_and_grow_with_the_error():
+    config = TrainConfig(**TINY)
+    torch.manual_seed(0)
+    pose = torch.rand(2, 5, 134, 2) * 1.6 - 0.8
+    arcface = ArcFaceLoss(4, 8)
+    embed = torch.randn(2, 8)
+    dancer = torch.tensor([1, 3])
+    logits = heatmap_target(pose, 4, 4, config.heatmap_sigma).clamp_min(1e-30).log()
+    _, exact = dance_loss(logits, pose, embed, pose, dancer, arcface, config)
+    assert exact["position"] == 0 and exact["velocity"] == 0 and abs(exact["heatmap"]) < 1e-5
+    _, off = dance_loss(logits, pose + 0.1, embed, pose, dancer, arcface, config)
+    assert off["position"] == pytest.approx(0.1, abs=1e-6) and off["velocity"] < 1e-6   # a shift has no velocity error
+    wobble = pose.clone()
+    wobble[:, 1::2] += 0.1
+    _, moved = dance_loss(logits, wobble, embed, pose, dancer, arcface, config)
+    assert moved["velocity"] == pytest.approx(0.1, abs=1e-6)
+    _, blurred = dance_loss(torch.zeros_like(logits), pose, embed, pose, dancer, arcface, config)
+    assert blurred["heatmap"] > 0.3
+
+
+def test_random_crops_are_windows_of_the_clips_and_repeat_for_a_seed():
+    data = {"music": torch.arange(3 * 10 * 2.0).view(3, 10, 2), "pose": torch.zeros(3, 10, 134, 2),
+            "dancer": torch.tensor([0, 1, 2])}
+    a = random_crops(data, 5, 4, torch.Generator().manual_seed(1))
+    b = random_crops(data, 5, 4, torch.Generator().manual_seed(1))
+    assert a["music"].shape == (5, 4, 2) and a["pose"].shape == (5, 4, 134, 2)
+    torch.testing.assert_close(a["music"], b["music"])
+    frames = a["music"][..., 0] / 2                                        # clip * 10 + t
+    assert (frames.diff(dim=1) == 1).all()                                 # consecutive frames of one clip
+    torch.testing.assert_close(a["dancer"], (frames[:, 0] // 10).long())
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        TrainConfig(precision="fp8")
+    with pytest.raises(ValueError, match="window .* must fit in a song"):
+        TrainConfig(window=400, seconds=12.0)
+    with pytest.raises(ValueError, match="batch_size must be"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match="give exactly one of steps or minutes"):
+        train(TrainConfig(**TINY))
+
+
+def test_training_lowers_the_loss_and_writes_a_loadable_run(tmp_path, cache):
+    config = TrainConfig(**{**TINY, "lr": 3e-3})
+    result = train(config, steps=30, out=tmp_path / "run", progress=False, cache_dir=cache)
+    loss = result.history["loss"]
+    assert len(loss) == 30 and np.mean(loss[-5:]) < 0.7 * np.mean(loss[:5])
+    for name in ("config.json", "model.safetensors", "metrics.json", "loss.png", "training.json",
+                 "optimizer.safetensors", "training_state.json", "arcface.safetensors"):
+        assert (tmp_path / "run" / name).is_file(), name
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    for key in ("steps", "final_loss", "seconds", "world_size", "keypoint_error", "mean_pose_error",
+                "error_ratio", "bas", "bas_truth", "bas_ratio", "dancer_accuracy"):
+        assert key in metrics, key
+    assert metrics["steps"] == 30 and metrics["world_size"] == 1
+    loaded = M2PEncoder.from_pretrained(tmp_path / "run")
+    assert not loaded.training and loaded.heatmap_size == (4, 4)
+    for (name, a), (_, b) in zip(result.model.state_dict().items(), loaded.state_dict().items(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
+def test_resume_continues_exactly_like_one_uninterrupted_run(tmp_path, cache):
+    config = TrainConfig(**{**TINY, "warmup_steps": 6})   # the rate of steps 0-5 does not depend on the total
+    straight = train(config, steps=6, progress=False, cache_dir=cache)
+    train(config, steps=3, out=tmp_path / "half", progress=False, cache_dir=cache)
+    resumed = train(config, steps=6, resume=tmp_path / "half", progress=False, cache_dir=cache)
+    assert resumed.history["loss"] == straight.history["loss"]
+    for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    with pytest.raises(ValueError, match=r"differs from this run's config in \['lr'\]"):
+        train(TrainConfig(**{**TINY, "warmup_steps": 6, "lr": 0.5}), steps=6, resume=tmp_path / "half",
+              progress=False, cache_dir=cache)
+    with pytest.raises(ValueError, match="give steps, not minutes"):
+        train(config, minutes=1, resume=tmp_path / "half", progress=False, cache_dir=cache)
+
+
+def test_command_errors_are_clear(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"hidden": 8}))
+    assert main(["train", "--steps", "1", "--out", str(tmp_path / "o"), "--config", str(bad)]) == 2
+    assert "unknown fields ['hidden']" in capsys.readouterr().err
+    assert main(["train", "--steps", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "--steps must be >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--out", str(tmp_path / "o")])                  # neither --steps nor --minutes
+    assert "one of the arguments --minutes --steps is required" in capsys.readouterr().err
+
+
+def _command(config_file, cache, out, steps=4, precision=None):
+    args = ["train", "--steps", str(steps), "--out", str(out), "--config", str(config_file), "--cache-dir",
+            str(cache), "--quiet"]
+    return args + (["--precision", precision] if precision else [])
+
+
+def test_the_command_trains_in_bfloat16_too(tmp_path, cache, config_file, capsys):
+    assert main(_command(config_file, cache, tmp_path / "bf16", precision="bf16")) == 0
+    out = capsys.readouterr().out
+    assert "trained 4 steps" in out and f"wrote {tmp_path / 'bf16' / 'model.safetensors'}" in out
+    metrics = json.loads((tmp_path / "bf16" / "metrics.json").read_text())
+    assert metrics["precision"] == "bf16" and np.isfinite(metrics["final_loss"])
+
+
+def test_two_processes_under_torchrun_follow_one_process(tmp_path, cache, config_file):
+    """The same command under torchrun (DDP, gloo): each process takes half of every batch of 4; the
+    losses follow the one-process run step by step (dropout 0, so only the sums' order differs)."""
+    assert main(_command(config_file, cache, tmp_path / "one")) == 0
+    script = Path(sys.executable).with_name("m2p-course")
+    assert script.is_file(), f"the m2p-course entry point should be installed next to {sys.executable}"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           str(script), *_command(config_file, cache, tmp_path / "two")],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("trained 4 steps") == 1                          # only rank 0 reports and writes
+    one = json.loads((tmp_path / "one" / "metrics.json").read_text())
+    two = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    assert one["world_size"] == 1 and two["world_size"] == 2
+    np.testing.assert_allclose(two["history"]["loss"], one["history"]["loss"], rtol=1e-4)
+    assert len(set(np.round(one["history"]["loss"], 4))) == 4     # the loss moves: the match means something
+    # Adam divides by sqrt(v): weights whose gradients are ~0 differ by up to lr a step, so compare what they do
+    assert two["keypoint_error"] == pytest.approx(one["keypoint_error"], rel=1e-2)
+    assert asdict(TrainConfig(**TINY)) == json.loads((tmp_path / "two" / "training.json").read_text())
