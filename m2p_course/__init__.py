@@ -16,6 +16,9 @@ The encoder's stages, in the order the music flows through them::
     arcface                 ArcFaceLoss                the face identity loss
     model                   M2PEncoder                 all of the above
     shapes                  trace_shapes               every stage's shape, on the meta device
+    train                   TrainConfig, train         a spatial-head encoder learns the synthetic dances
+    checkpoint              save/from_pretrained       safetensors + JSON; pretrained(): the shipped model
+    inference               predict_dance              a whole song in cross-faded windows -> [T, 134, 2]
 
 Shared helpers::
 

@@ -126,6 +126,10 @@ from .synthetic.music import (
     synth_music as synth_music,
     write_wav as write_wav,
 )
+from .train import (
+    TrainConfig as TrainConfig,
+    train as train,
+)
 from .transformer import (
     build_transformer_encoder as build_transformer_encoder,
 )

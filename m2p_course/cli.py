@@ -21,6 +21,9 @@ from pathlib import Path
 
 __all__ = ["main", "build_parser"]
 
+# 10 frames a second, 200 px panels: the default song's 24 s, two panels, in about 400 KB
+GIF = dict(every=3, size=200)
+
 
 def _print_outputs(model, music_features) -> None:
     """Run the model and print the guide's output lines; returns nothing."""
@@ -119,7 +122,7 @@ def _demo_dance(features, dance, what: str, default_song: bool, beat_frames, out
         print(f"\nthe trained weights are missing, so no trained model dances here ({exc})")
         print("instead, dance.gif and dance.png show the synthetic dance; poses.npy is not written")
         title = "ground truth" if default_song else "synthetic"
-        gif = save_dance_gif(dance, out / "dance.gif", fps=fps, titles=(title,), beats=beat_frames)
+        gif = save_dance_gif(dance, out / "dance.gif", fps=fps, titles=(title,), beats=beat_frames, **GIF)
         png = save_pose_figure(dance, out / "dance.png", fps=fps)
         print(f"wrote {gif} ({what}, animated; beats flash red)")
         print(f"wrote {png} ({what}, a strip of moments; the untrained encoder's logits have no coordinates to draw)")
@@ -136,10 +139,10 @@ def _demo_dance(features, dance, what: str, default_song: bool, beat_frames, out
     np.save(poses_npy, poses)
     if default_song:
         gif = save_dance_gif(poses, out / "dance.gif", fps=fps, reference=dance, titles=("model", "ground truth"),
-                             beats=beat_frames)
+                             beats=beat_frames, **GIF)
         gif_what = "the model's dance beside the synthetic choreography for the song, animated; beats flash red"
     else:
-        gif = save_dance_gif(poses, out / "dance.gif", fps=fps, titles=("model",), beats=beat_frames)
+        gif = save_dance_gif(poses, out / "dance.gif", fps=fps, titles=("model",), beats=beat_frames, **GIF)
         gif_what = "the model's dance, animated; beats flash red"
     png = save_pose_figure(poses, out / "dance.png", fps=fps)
     print(f"wrote {poses_npy} (the model's poses: {list(poses.shape)} float32, x and y in [-1, 1], y down)")

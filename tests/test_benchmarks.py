@@ -46,3 +46,10 @@ def test_bench_long_song_quick(tmp_path):
                   "3. torch.compile(fullgraph=True, backend='aot_eager')", "figure:"):
         assert piece in out, (piece, out)
     assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_bench_train_quick():
+    out = run("bench_train.py")
+    for piece in ("threads:", "configuration: hidden 16, 1 layers", "fp32: ", "bf16: ", " steps/s (",
+                  "bf16 / fp32 steps per second: ", "bf16 autocast vs fp32, same model and batch: coordinates differ"):
+        assert piece in out, (piece, out)

@@ -48,7 +48,7 @@ def test_demo_on_the_default_song(tmp_path, capsys, trained):
     assert poses.shape == (720, 134, 2) and poses.dtype == np.float32
     assert np.isfinite(poses).all() and np.abs(poses).max() <= 1
     gif = Image.open(tmp_path / "dance.gif")
-    assert gif.format == "GIF" and gif.size == (480, 240) and gif.n_frames == 360   # model | ground truth
+    assert gif.format == "GIF" and gif.size == (400, 200) and gif.n_frames == 240   # model | ground truth
     files = wrote(out)
     assert set(files) == {"features.png", "poses.npy", "dance.gif", "dance.png"}
     assert "[720, 134, 2] float32" in files["poses.npy"] and "beside the synthetic" in files["dance.gif"]
@@ -77,7 +77,7 @@ def test_demo_on_a_file_dances_it_alone(tmp_path, capsys, trained):
     assert frames == 270                                                # 9 s: two windows of 240, cross-faded
     assert np.load(tmp_path / "out" / "poses.npy").shape == (frames, 134, 2)
     gif = Image.open(tmp_path / "out" / "dance.gif")
-    assert gif.size == (240, 240) and gif.n_frames == frames // 2     # the model alone
+    assert gif.size == (200, 200) and gif.n_frames == -(-frames // 3)    # the model alone
     files = wrote(out)
     assert set(files) == {"features.png", "poses.npy", "dance.gif", "dance.png"}
     assert "beside" not in files["dance.gif"]
@@ -92,7 +92,7 @@ def test_demo_without_the_trained_weights_still_writes_what_it_can(tmp_path, cap
     files = wrote(out)
     assert set(files) == {"features.png", "dance.gif", "dance.png"}
     assert "synthetic choreography" in files["dance.gif"]
-    assert Image.open(tmp_path / "dance.gif").size == (240, 240)
+    assert Image.open(tmp_path / "dance.gif").size == (200, 200)
 
 
 def test_demo_missing_file_is_a_clear_error(tmp_path, capsys):
