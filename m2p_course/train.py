@@ -227,8 +227,11 @@ def evaluate(model, train_data: dict, val_data: dict, window: int, mean_pose: to
         bas = [beat_alignment_score(p, b) for p, b in zip(preds, val_data["beat_frames"], strict=True)]
         bas_truth = [beat_alignment_score(p, b) for p, b in zip(truth, val_data["beat_frames"], strict=True)]
 
+        device = next(model.parameters()).device
+
         def embed(music):
-            return torch.cat([model(music[i:i + 8, :window])[1].float() for i in range(0, len(music), 8)])
+            return torch.cat([model(music[i:i + 8, :window].to(device))[1].float().cpu()
+                              for i in range(0, len(music), 8)])
 
         train_embed, val_embed = embed(train_data["music"]), embed(val_data["music"])
         classes = train_data["dancer"].unique()

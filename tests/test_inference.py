@@ -7,7 +7,7 @@ import torch
 from m2p_course.inference import crossfade_plan, predict_dance
 from m2p_course.model import M2PEncoder
 
-WINDOW, OVERLAP = 240, 60
+WINDOW, OVERLAP = 120, 30  # predict_dance's defaults (TrainConfig.window)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_plan_of_a_short_song_is_one_window():
 
 
 def test_plan_of_three_and_a_half_windows():
-    spans, weights = crossfade_plan(840, WINDOW, OVERLAP)
+    spans, weights = crossfade_plan(840, 240, 60)
     assert spans == [(0, 240), (180, 420), (360, 600), (540, 780), (720, 840)]   # the last one shorter
     assert weights.shape == (5, 840)
     np.testing.assert_allclose(weights.sum(axis=0), 1.0, rtol=0, atol=1e-12)      # every frame sums to 1
@@ -87,8 +87,8 @@ def test_a_short_song_is_one_pass(model, num_frames):
 
 def test_chunked_equals_each_window_alone_away_from_the_seams(model):
     x = features(840, seed=2)
-    poses = predict_dance(model, x)
-    spans, weights = crossfade_plan(840, WINDOW, OVERLAP)
+    poses = predict_dance(model, x, window=240, overlap=60)
+    spans, weights = crossfade_plan(840, 240, 60)
     alone = [one_pass(model, x[start:stop]) for start, stop in spans]           # the last is 120 frames
     for k, (start, _) in enumerate(spans):
         only = np.flatnonzero(weights[k] == 1)                                   # frames of window k only

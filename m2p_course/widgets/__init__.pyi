@@ -96,3 +96,19 @@ from .shape_explorer import (
     shape_explorer_widget as shape_explorer_widget,
     shape_table as shape_table,
 )
+from .training_explorer import (
+    SongDance as SongDance,
+    comparison_gif as comparison_gif,
+    comparison_html as comparison_html,
+    dance_songs as dance_songs,
+    face_embeddings as face_embeddings,
+    frame_errors as frame_errors,
+    frame_summary as frame_summary,
+    history_table as history_table,
+    pca_2d as pca_2d,
+    plot_dance_frame as plot_dance_frame,
+    plot_face_embeddings as plot_face_embeddings,
+    plot_history as plot_history,
+    score_table as score_table,
+    training_explorer_widget as training_explorer_widget,
+)
