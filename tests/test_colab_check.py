@@ -133,3 +133,18 @@ def test_strip_tags_removes_every_tag_from_a_copy():
     nb = {"cells": [{"cell_type": "code", "source": "1/0", "metadata": {"tags": ["raises-exception"]}}]}
     stripped = colab_check.strip_tags(nb)
     assert stripped["cells"][0]["metadata"] == {} and nb["cells"][0]["metadata"]["tags"] == ["raises-exception"]
+
+
+def test_every_package_dependency_is_installed_at_colabs_version():
+    """A dependency missing from COLAB_NEEDS would be added by pip, and the check would fail on it late."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M).group(1)
+    names = [re.match(r"\s*([A-Za-z0-9._-]+)", line.split('"')[1]).group(1)
+             for line in block.splitlines() if line.strip().startswith('"')]
+    assert len(names) >= 10 and "torch" in names
+    needs = {colab_check.normalize(n) for n in colab_check.COLAB_NEEDS}
+    missing = [n for n in names if n != "torch" and colab_check.normalize(n) not in needs]
+    assert not missing, f"add {missing} to COLAB_NEEDS in tools/colab_check.py"

@@ -45,7 +45,7 @@ TORCH = "torch==2.11.0"
 EXCLUDED = ("nvidia-*", "triton", "sympy", "networkx", "filelock", "fsspec", "setuptools", "mpmath", "torch")
 # What Colab ships that the course and the notebook runner need, installed before the course.
 COLAB_NEEDS = ("numpy", "scipy", "librosa", "soundfile", "matplotlib", "ipython", "ipykernel", "ipywidgets",
-               "tqdm", "lazy-loader", "nbclient", "nbformat", "jupyter-client")
+               "tqdm", "lazy-loader", "safetensors", "pillow", "nbclient", "nbformat", "jupyter-client")
 COURSE = "m2p-course"
 CHECK = "NBVAL_CHECK_OUTPUT"
 LOCAL_INDEX_WARNING = re.compile(r"WARNING: Location '.*' is ignored: it is neither a file nor a directory")
