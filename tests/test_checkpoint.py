@@ -3,8 +3,6 @@ the shipped-model loader, and a clear error for every wrong, missing or mismatch
 
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -424,18 +422,13 @@ def test_pretrained_loads_a_fresh_eval_model_each_call(tmp_path, monkeypatch):
     assert_same_weights(model, pretrained())
 
 
-def test_wheel_ships_the_weights(tmp_path):
+def test_wheel_ships_the_weights(tmp_path, build_wheel):
     """pyproject's package-data puts m2p_course/weights/*/ config.json and model.safetensors in the wheel."""
-    root = Path(__file__).resolve().parents[1]
-    source = tmp_path / "src"
-    shutil.copytree(root / "m2p_course", source / "m2p_course", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(root / name, source / name)
-    shutil.rmtree(source / "m2p_course" / "weights", ignore_errors=True)
-    save_pretrained(tiny(), source / "m2p_course" / "weights" / "dancer")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, text=True)
-    (wheel,) = (tmp_path / "dist").glob("m2p_course-*.whl")
+    def tiny_weights(source):
+        shutil.rmtree(source / "m2p_course" / "weights", ignore_errors=True)
+        save_pretrained(tiny(), source / "m2p_course" / "weights" / "dancer")
+
+    wheel = build_wheel(tmp_path, tiny_weights)
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"m2p_course/weights/dancer/config.json", "m2p_course/weights/dancer/model.safetensors",
             "m2p_course/checkpoint.py", "m2p_course/__init__.pyi"} <= names

@@ -40,20 +40,11 @@ def test_import_is_light():
     assert out.split() == ["False", "False", "False"]
 
 
-def test_a_built_wheel_holds_the_stubs_and_imports(tmp_path):
+def test_a_built_wheel_holds_the_stubs_and_imports(tmp_path, build_wheel):
     """A non-editable install: the wheel carries the __init__.pyi stubs lazy_loader reads."""
-    import shutil
     import zipfile
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    source = tmp_path / "src"
-    shutil.copytree(root / "m2p_course", source / "m2p_course", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(root / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, text=True)
-    (wheel,) = (tmp_path / "dist").glob("m2p_course-*.whl")
+    wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"m2p_course/__init__.pyi", "m2p_course/widgets/__init__.pyi",
             "m2p_course/synthetic/__init__.py", "m2p_course/synthetic/dataset.py"} <= names
