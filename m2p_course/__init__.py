@@ -19,6 +19,7 @@ The encoder's stages, in the order the music flows through them::
     train                   TrainConfig, train         a spatial-head encoder learns the synthetic dances
     checkpoint              save/from_pretrained       safetensors + JSON; pretrained(): the shipped model
     inference               predict_dance              a whole song in cross-faded windows -> [T, 134, 2]
+    performance             stage_flops, predict_memory FLOPs by stage; memory known before a pass runs
 
 Shared helpers::
 

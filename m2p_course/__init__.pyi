@@ -78,6 +78,11 @@ from .keypoints import (
 from .model import (
     M2PEncoder as M2PEncoder,
 )
+from .performance import (
+    PeakMemory as PeakMemory,
+    predict_memory as predict_memory,
+    stage_flops as stage_flops,
+)
 from .positional import (
     SinusoidalPositionalEncoding as SinusoidalPositionalEncoding,
     positional_encoding as positional_encoding,

@@ -35,9 +35,16 @@ def _is_meta(x: torch.Tensor) -> bool:
     return x.device.type == "meta"
 
 
+def _is_fake(x: torch.Tensor) -> bool:
+    from torch._subclasses.fake_tensor import is_fake  # shapes and a device, but no values (FakeTensorMode)
+
+    return is_fake(x)
+
+
 def _skip_value_checks(x: torch.Tensor) -> bool:
-    """True where a check on the values cannot or should not run: meta tensors, compiled graphs."""
-    return _is_meta(x) or torch.compiler.is_compiling()
+    """True where a check on the values cannot or should not run: meta or fake tensors (no values),
+    compiled graphs."""
+    return _is_meta(x) or torch.compiler.is_compiling() or _is_fake(x)
 
 
 def _all_finite(x: torch.Tensor) -> bool:

@@ -153,14 +153,16 @@ class SavedActivations:
     """
 
     def __init__(self, model: nn.Module):
-        self._params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+        # storages are told apart by their C++ object (``_cdata``), not their data pointer: fake tensors
+        # (``m2p_course.performance.predict_memory``) have no data and all share data pointer 0
+        self._params = {p.untyped_storage()._cdata for p in model.parameters()}
         self._storages: dict[int, int] = {}
         self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, lambda t: t)
 
     def _pack(self, t: torch.Tensor) -> torch.Tensor:
         storage = t.untyped_storage()
-        if storage.data_ptr() not in self._params:
-            self._storages.setdefault(storage.data_ptr(), storage.nbytes())
+        if storage._cdata not in self._params:
+            self._storages.setdefault(storage._cdata, storage.nbytes())
         return t
 
     @property

@@ -1,0 +1,281 @@
+"""Where a pass through the encoder spends its arithmetic and its memory, known before it runs.
+
+- ``stage_flops(length, batch, **config)``: the multiply-add FLOPs of each stage of one forward pass,
+  from the shapes alone (a training step's backward costs about twice its forward).
+- ``PeakMemory``: a context that counts the bytes of every tensor torch makes inside it, frees
+  included, and keeps the peak. Works on any device, and on *fake* tensors, which have shapes, a
+  dtype and a device but no memory.
+- ``predict_memory(config, batch, length, ...)``: the peak of an inference pass or a training step
+  (forward, backward, the optimizer's first step) for any size, measured on fake tensors: torch
+  takes the same kernels as it would for real (the CPU's fused attention included), so the
+  prediction is what the real pass allocates, in a fraction of a second and without the memory.
+- ``stage_times(model, music)``: seconds spent in each stage of a real forward pass.
+
+::
+
+    predict_memory(dict(), batch=1, length=5400, training=True).peak    # about 21 GB: it will not fit
+    predict_memory(dict(), batch=1, length=5400, training=True, checkpointing=True).peak
+
+Allocator overheads (the caching allocator on a GPU, glibc's arenas on the CPU) and small scratch
+buffers inside fused kernels come on top; the process also holds torch itself (a few hundred MB).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+from .checks import check_positive_int, check_tensor
+
+__all__ = ["stage_flops", "PeakMemory", "MemoryPrediction", "predict_memory", "fake_encoder", "stage_times",
+           "STAGES"]
+
+STAGES = ("projection", "attention projections", "attention scores", "feed-forward", "pose head", "face head")
+
+
+def _config(config: dict | None) -> dict:
+    from .model import M2PEncoder
+
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict of M2PEncoder arguments, got {type(config).__name__}")
+    import inspect
+
+    known = set(inspect.signature(M2PEncoder.__init__).parameters) - {"self"}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise TypeError(f"config has names M2PEncoder does not take: {unknown}; it takes {sorted(known)}")
+    return config
+
+
+def stage_flops(length: int, batch: int = 1, music_input_dim: int = 4800, hidden_dim: int = 1024,
+                pose_channels: int = 134, face_embed_dim: int = 512, num_heads: int = 8, num_layers: int = 6,
+                dim_feedforward: int | None = None, heatmap_size: tuple[int, int] | None = None,
+                **_unused) -> dict[str, int]:
+    """FLOPs (2 per multiply-add) of each stage of one forward pass of ``[batch, length]`` frames.
+
+    Only the matrix products count: the element-wise work (positions, GELU, LayerNorm, softmax,
+    dropout) is a few percent. The stages are ``STAGES``: the projection ``in -> 2d -> d``; per
+    layer the attention projections (q, k, v and out, ``4 d^2`` per frame), the attention scores
+    (``Q K^T`` and ``P V``, ``2 T d`` per frame: the only term that grows with T per frame) and the
+    feed-forward (``2 d ff``); the pose head per frame; the face head once per clip. Takes the
+    keyword arguments of ``M2PEncoder`` (the guide's sizes by default; others are ignored).
+    """
+    t, b = check_positive_int(length, "length"), check_positive_int(batch, "batch")
+    d = check_positive_int(hidden_dim, "hidden_dim")
+    ff = dim_feedforward or 4 * d
+    out = pose_channels * (1 if heatmap_size is None else heatmap_size[0] * heatmap_size[1])
+    frames = b * t
+    return {
+        "projection": 2 * frames * (music_input_dim * 2 * d + 2 * d * d),
+        "attention projections": 2 * frames * num_layers * 4 * d * d,
+        "attention scores": 2 * frames * num_layers * 2 * t * d,
+        "feed-forward": 2 * frames * num_layers * 2 * d * ff,
+        "pose head": 2 * frames * (d * (d // 2) + (d // 2) * (d // 4) + (d // 4) * out),
+        "face head": 2 * b * (d * (d // 2) + (d // 2) * face_embed_dim),
+    }
+
+
+# -----------------------------------------------------------------------------
+# memory: live tensor bytes, counted as torch makes and frees them
+
+
+class PeakMemory(TorchDispatchMode):
+    """Count the bytes of the tensors made inside the ``with`` block, and their peak.
+
+    ::
+
+        with PeakMemory() as memory:
+            loss = model(x)[0].square().mean()
+            loss.backward()
+        memory.peak       # the most bytes alive at once, of tensors made inside the block
+        memory.now        # bytes still alive (made inside, not yet freed)
+        memory.largest    # [(op name, bytes)], the biggest single tensors, largest first
+
+    Every operator torch runs passes through it (a ``TorchDispatchMode``); a new storage is counted
+    when an operator returns it and uncounted when it is freed. Views and in-place results share
+    their input's storage and count nothing. Tensors that existed before (the weights, the input)
+    are not counted. Scratch buffers that a fused kernel allocates and frees inside itself are not
+    seen (they are small: tiles of the attention matrix, not the matrix).
+    """
+
+    def __init__(self, top: int = 5):
+        super().__init__()
+        self.now = 0
+        self.peak = 0
+        self._top = check_positive_int(top, "top")
+        self._alive: dict[int, int] = {}
+        self._largest: list[tuple[str, int]] = []
+
+    @property
+    def largest(self) -> list[tuple[str, int]]:
+        return list(self._largest)
+
+    def _free(self, key: int) -> None:
+        self.now -= self._alive.pop(key, 0)
+
+    def _count(self, tensor: torch.Tensor, op: str, inputs: set[int]) -> None:
+        storage = tensor.untyped_storage()
+        key = storage._cdata
+        if key in self._alive or key in inputs:
+            return
+        size = storage.nbytes()
+        self._alive[key] = size
+        self.now += size
+        self.peak = max(self.peak, self.now)
+        weakref.finalize(storage, self._free, key)
+        self._largest.append((op, size))
+        self._largest.sort(key=lambda item: -item[1])
+        del self._largest[self._top:]
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        flat_in, _ = tree_flatten((args, kwargs))
+        inputs = {a.untyped_storage()._cdata for a in flat_in if isinstance(a, torch.Tensor)}
+        flat_out, _ = tree_flatten(out)
+        for tensor in flat_out:
+            if isinstance(tensor, torch.Tensor):
+                self._count(tensor, func.overloadpacket.__name__, inputs)
+        return out
+
+
+@dataclass
+class MemoryPrediction:
+    """What ``predict_memory`` found, in bytes."""
+
+    weights: int                 # the parameters
+    peak: int                    # the most bytes alive at once during the pass, weights excluded
+    kept_for_backward: int       # activations autograd keeps until backward (0 at inference)
+    largest: list[tuple[str, int]] = field(default_factory=list)   # the biggest single tensors, by op
+
+    @property
+    def total(self) -> int:
+        """Weights plus the peak: what the tensors need at the worst moment."""
+        return self.weights + self.peak
+
+    def __str__(self) -> str:
+        biggest = ", ".join(f"{op} {size / 1e9:.2f} GB" for op, size in self.largest[:3])
+        return (f"weights {self.weights / 1e9:.2f} GB + peak {self.peak / 1e9:.2f} GB = {self.total / 1e9:.2f} GB "
+                f"(kept for backward {self.kept_for_backward / 1e9:.2f} GB; largest tensors: {biggest})")
+
+
+def fake_encoder(config: dict | None = None, device: torch.device | str = "cpu"):
+    """``(model, mode)``: an ``M2PEncoder(**config)`` whose weights are fake tensors on ``device``.
+
+    Fake tensors (``torch._subclasses.FakeTensorMode``) carry shape, dtype and device but no data:
+    the full-size model costs nothing. Make inputs inside ``with mode:`` and call the model there.
+    """
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from .model import M2PEncoder
+
+    config = _config(config)
+    mode = FakeTensorMode()
+    with torch.device("meta"):
+        model = M2PEncoder(**config)
+    with mode:
+        for module in model.modules():
+            for name, p in list(module._parameters.items()):
+                if p is not None:
+                    module._parameters[name] = nn.Parameter(torch.empty(p.shape, dtype=p.dtype, device=device),
+                                                            requires_grad=p.requires_grad)
+            for name, b in list(module._buffers.items()):
+                if b is not None:
+                    module._buffers[name] = torch.empty(b.shape, dtype=b.dtype, device=device)
+    return model, mode
+
+
+def predict_memory(config: dict | None = None, batch: int = 1, length: int = 5400, *, training: bool = False,
+                   checkpointing: bool = False, dtype: torch.dtype | None = None, optimizer: bool = True,
+                   device: torch.device | str = "cpu") -> MemoryPrediction:
+    """The memory of one pass of ``M2PEncoder(**config)`` on ``[batch, length]`` frames, without running it.
+
+    ``training=False``: an inference pass (eval, no grad). ``training=True``: a training step: forward
+    in train mode (dropout), a loss, backward, and with ``optimizer`` an AdamW step (its two
+    moments per weight are made on the first step). ``checkpointing``: gradient checkpointing.
+    ``dtype=torch.bfloat16`` (or float16): the pass under autocast (weights stay float32).
+    The pass runs on fake tensors on ``device`` through the same kernels as a real one (on the CPU,
+    the fused attention), so ``peak`` is what the real pass's tensors take.
+    """
+    from .transformer import SavedActivations
+
+    for flag, name in ((training, "training"), (checkpointing, "checkpointing"), (optimizer, "optimizer")):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, got {type(flag).__name__} {flag!r}")
+    if dtype not in (None, torch.float32, torch.bfloat16, torch.float16):
+        raise ValueError(f"dtype must be None, torch.float32, torch.bfloat16 or torch.float16, got {dtype!r}")
+    check_positive_int(batch, "batch")
+    check_positive_int(length, "length")
+    config = dict(_config(config), gradient_checkpointing=checkpointing)
+    model, mode = fake_encoder(config, device)
+    model.train(training)
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    device_type = torch.device(device).type
+    autocast = (torch.autocast(device_type, dtype=dtype) if dtype not in (None, torch.float32) else nullcontext())
+    kept = 0
+    with mode:
+        music = torch.empty(batch, length, model.music_input_dim, device=device)
+        with PeakMemory() as memory:
+            if not training:
+                with torch.no_grad(), autocast:
+                    model(music)
+            else:
+                with SavedActivations(model) as saved, autocast:
+                    pose, face = model(music)
+                    loss = pose.float().square().mean() + face.float().square().mean()
+                kept = saved.bytes
+                loss.backward()
+                del pose, face, loss
+                if optimizer:
+                    torch.optim.AdamW(model.parameters(), lr=1e-4).step()
+    return MemoryPrediction(weights=weights, peak=memory.peak, kept_for_backward=kept, largest=memory.largest)
+
+
+# -----------------------------------------------------------------------------
+# time by stage, measured
+
+
+def stage_times(model: nn.Module, music_features: torch.Tensor, repeats: int = 1) -> dict[str, float]:
+    """Seconds of a forward pass (eval, no grad) spent in each top-level stage of ``model``.
+
+    The stages are ``music_proj``, ``pos_encoding``, ``transformer``, ``pose_head``, ``face_head``,
+    timed with forward hooks (on a GPU, synchronised at each boundary); the best of ``repeats``.
+    """
+    check_tensor(music_features, "music_features", ndim=3)
+    check_positive_int(repeats, "repeats")
+    names = ["music_proj", "pos_encoding", "transformer", "pose_head", "face_head"]
+    sync = torch.cuda.synchronize if music_features.device.type == "cuda" else (lambda: None)
+    best = {name: float("inf") for name in names}
+    starts: dict[str, float] = {}
+    handles = []
+    for name in names:
+        module = getattr(model, name)
+
+        def before(_module, _inputs, name=name):
+            sync()
+            starts[name] = time.perf_counter()
+
+        def after(_module, _inputs, _output, name=name):
+            sync()
+            best[name] = min(best[name], time.perf_counter() - starts[name])
+
+        handles += [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            for _ in range(repeats):
+                model(music_features)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return best
