@@ -10,8 +10,10 @@ written plainly, gradient checkpointing, torch.compile; time and peak memory, me
    bound set by this machine's matrix-multiply rate (the pass's FLOPs / the GEMM rate measured
    here at the transformer's shapes).
 2. **Against T** (300 to 5400): inference, both paths; a training step (forward + backward, the
-   model's dropout 0.1) with and without gradient checkpointing, and the activations each keeps
-   for backward (``SavedActivations``), also with dropout 0 (the fused attention kernel).
+   model's dropout 0.1) with and without gradient checkpointing, in float32 and in bfloat16
+   (CPU autocast), and the activations each keeps for backward (``SavedActivations``), also with
+   dropout 0 (the fused attention kernel). Only the checkpointed step reaches the whole song: the
+   plain one keeps [8, T, T] attention per layer (6 GB at T = 2700).
 3. **torch.compile**: a small model, eager against ``torch.compile(fullgraph=True)``.
 
 Each measurement runs in its own process, so its peak memory (``ru_maxrss``) is its own: "peak"
@@ -119,28 +121,19 @@ def run_child(spec: dict) -> dict:
 # the bound: FLOPs of one pass / this machine's GEMM rate
 
 
-def forward_flops(length: int, music_input_dim: int = 4800, hidden_dim: int = 1024, num_layers: int = 6,
-                  dim_feedforward: int | None = None, pose_channels: int = 134, face_embed_dim: int = 512,
-                  **_) -> float:
-    """Multiply-add FLOPs (2 per MAC) of one forward pass of a clip of ``length`` frames (B = 1)."""
-    d, ff, t = hidden_dim, dim_feedforward or 4 * hidden_dim, length
-    projection = music_input_dim * 2 * d + 2 * d * d
-    layer = 3 * d * d + d * d + 2 * d * ff                  # q, k, v, out, feed-forward
-    attention = 2 * t * d                                   # Q K^T and P V, per frame
-    pose = d * (d // 2) + (d // 2) * (d // 4) + (d // 4) * pose_channels
-    face = d * (d // 2) + (d // 2) * face_embed_dim         # once per clip, after the mean over T
-    return 2.0 * t * (projection + num_layers * (layer + attention) + pose) + 2.0 * face
+def forward_flops(length: int, **config) -> float:
+    """Multiply-add FLOPs (2 per MAC) of one forward pass of a clip of ``length`` frames (B = 1):
+    ``m2p_course.performance.stage_flops``, summed over the stages."""
+    from m2p_course.performance import stage_flops
+
+    return float(sum(stage_flops(length, **config).values()))
 
 
-def gemm_rate(dtype: torch.dtype, n: int = 5400, k: int = 1024, m: int = 4096, repeats: int = 10) -> float:
-    """FLOP/s of this machine's matrix multiply at the feed-forward's shapes (best of ``repeats``)."""
-    a, b = torch.randn(n, k, dtype=dtype), torch.randn(k, m, dtype=dtype)
-    best = float("inf")
-    for _ in range(repeats + 1):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n * k * m / best
+def gemm_rate(dtype: torch.dtype, **kwargs) -> float:
+    """FLOP/s of this machine's matrix multiply at the feed-forward's shapes: ``m2p_course.performance.gemm_rate``."""
+    from m2p_course.performance import gemm_rate as rate
+
+    return rate(dtype, **kwargs)
 
 
 # -----------------------------------------------------------------------------
@@ -189,10 +182,14 @@ def draw(curves: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(10, 3.6))
+    colours = {"inference, plain torch": "C0", "inference, SDPA": "C1", "training step": "C2",
+               "training step, checkpointed": "C3"}
     for label, points in curves.items():
         lengths = [p["T"] for p in points]
-        ax_t.plot(lengths, [p["best"] for p in points], marker="o", label=label)
-        ax_m.plot(lengths, [(p["peak_rss"] - p["base_rss"]) / 1e9 for p in points], marker="o", label=label)
+        style = dict(marker="o", label=label, color=colours.get(label.replace(", bfloat16", "")),
+                     linestyle="--" if "bfloat16" in label else "-")
+        ax_t.plot(lengths, [p["best"] for p in points], **style)
+        ax_m.plot(lengths, [(p["peak_rss"] - p["base_rss"]) / 1e9 for p in points], **style)
     ax_t.set(xlabel="T (frames, 30 per second)", ylabel="seconds (best of the repeats)", title="time")
     ax_m.set(xlabel="T (frames, 30 per second)", ylabel="GB above the loaded model", title="peak memory")
     for ax in (ax_t, ax_m):
@@ -215,8 +212,9 @@ def main() -> None:
     if args.quick:
         config, song, lengths, train_lengths, repeats, train_repeats = TINY, 120, (30, 60, 120), (30, 60), 1, 1
     else:
-        # training stops at T = 2700: on the CPU, attention dropout has no fused kernel, so a training
-        # step without checkpointing keeps [8, T, T] scores per layer (6 GB kept at T = 2700 already)
+        # the plain training step stops at T = 2700: on the CPU, attention dropout has no fused kernel, so
+        # a step without checkpointing keeps [8, T, T] scores per layer (6 GB kept at T = 2700 already,
+        # about 20 GB at the whole song); the checkpointed step goes on to the whole song
         config, song, lengths, train_lengths, repeats, train_repeats = FULL, 5400, (300, 1350, 2700, 5400), \
             (300, 1350, 2700), 3, 2
     print(f"threads: {torch.get_num_threads()}   (best of {repeats} for inference, {train_repeats} for training, "
@@ -273,31 +271,51 @@ def whole_song(song: int, config: dict, repeats: int, show: bool = True) -> dict
 
 def against_t(song: int, lengths, train_lengths, config: dict, repeats: int, train_repeats: int,
               song_results: dict) -> dict:
-    """Part 2: inference and a training step (with and without checkpointing) against T."""
-    print("\n2. against T, B = 1, float32: best time, peak memory above the loaded model (+fwd)"
-          "\n   (training step = forward + backward, dropout 0.1)")
-    print(f"{'':<30}" + "".join(f"{f'T={t}':>18}" for t in lengths))
+    """Part 2: inference and a training step (with and without checkpointing, float32 and bfloat16) against T."""
+    print("\n2. against T, B = 1: best time, peak memory above the loaded model (+fwd)"
+          "\n   (training step = forward + backward, dropout 0.1; bfloat16 = CPU autocast)")
+    print(f"{'':<40}" + "".join(f"{f'T={t}':>18}" for t in lengths))
     curves = {}
-    rows = [("inference, plain torch", dict(what="infer", impl="plain", repeats=repeats)),
-            ("inference, SDPA", dict(what="infer", impl="fast", repeats=repeats)),
-            ("training step", dict(what="train", impl="fast", repeats=train_repeats)),
-            ("training step, checkpointed", dict(what="train", impl="fast", repeats=train_repeats, checkpoint=True))]
-    for label, spec in rows:
+    checkpointed_lengths = tuple(train_lengths) + (song,)
+    rows = [("inference, plain torch", dict(what="infer", impl="plain", repeats=repeats), lengths),
+            ("inference, SDPA", dict(what="infer", impl="fast", repeats=repeats), lengths),
+            ("training step", dict(what="train", impl="fast", repeats=train_repeats), train_lengths),
+            ("training step, checkpointed", dict(what="train", impl="fast", repeats=train_repeats, checkpoint=True),
+             checkpointed_lengths),
+            ("training step, bfloat16", dict(what="train", impl="fast", repeats=train_repeats, dtype="bfloat16"),
+             train_lengths),
+            ("training step, checkpointed, bfloat16",
+             dict(what="train", impl="fast", repeats=train_repeats, checkpoint=True, dtype="bfloat16"),
+             checkpointed_lengths)]
+    for label, spec, row_lengths in rows:
+        spec = dict(spec, dtype=spec.get("dtype", "float32"))
         points = []
-        for length in (lengths if spec["what"] == "infer" else train_lengths):
+        for length in row_lengths:
             if spec["what"] == "infer" and length == song:
                 r = song_results[spec["impl"], "float32"]
             else:
-                r = run_child(dict(spec, T=length, dtype="float32", config=config))
+                r = run_child(dict(spec, T=length, config=config))
             points.append(dict(r, T=length))
         curves[label] = points
-        print(f"{label:<30}" + "".join(f"{p['best']:8.2f}s {gb(p['peak_rss'] - p['base_rss']):>8}" for p in points))
-    pairs = list(zip(curves["training step"], curves["training step, checkpointed"], strict=True))
-    print("kept for backward (dropout 0.1):  " + "  ".join(
-        f"T={a['T']}: {gb(a['saved_bytes'])} -> {gb(b['saved_bytes'])} ({b['saved_bytes'] / a['saved_bytes']:.2f}x)"
-        for a, b in pairs))
-    print("checkpointing's time cost:        "
-          + "  ".join(f"T={a['T']}: {b['best'] / a['best']:.2f}x" for a, b in pairs))
+        cells = {p["T"]: f"{p['best']:8.2f}s {gb(p['peak_rss'] - p['base_rss']):>8}" for p in points}
+        print(f"{label:<40}" + "".join(cells.get(t, f"{'-':>18}") for t in lengths))
+
+    def by_t(label: str) -> dict:
+        return {p["T"]: p for p in curves[label]}
+
+    for dtype in ("", ", bfloat16"):
+        plain, ckpt = by_t("training step" + dtype), by_t("training step, checkpointed" + dtype)
+        name = dtype[2:] or "float32"
+        print(f"{name}, kept for backward:  " + "  ".join(
+            f"T={t}: {gb(plain[t]['saved_bytes'])} -> {gb(ckpt[t]['saved_bytes'])} "
+            f"({ckpt[t]['saved_bytes'] / plain[t]['saved_bytes']:.2f}x)" for t in plain))
+        print(f"{name}, checkpointing's time cost:  "
+              + "  ".join(f"T={t}: {ckpt[t]['best'] / plain[t]['best']:.2f}x" for t in plain))
+    f32, bf16 = by_t("training step"), by_t("training step, bfloat16")
+    f32c, bf16c = by_t("training step, checkpointed"), by_t("training step, checkpointed, bfloat16")
+    print("float32 / bfloat16 time, training step:  "
+          + "  ".join(f"T={t}: {f32[t]['best'] / bf16[t]['best']:.2f}x" for t in f32)
+          + ";  checkpointed:  " + "  ".join(f"T={t}: {f32c[t]['best'] / bf16c[t]['best']:.2f}x" for t in f32c))
     mid = train_lengths[1]
     kept = [run_child(dict(what="train", impl="fast", repeats=1, T=mid, dtype="float32", config=config,
                            dropout=0.0, checkpoint=flag)) for flag in (False, True)]

@@ -9,7 +9,8 @@
   (forward, backward, the optimizer's first step) for any size, measured on fake tensors: torch
   takes the same kernels as it would for real (the CPU's fused attention included), so the
   prediction is what the real pass allocates, in a fraction of a second and without the memory.
-- ``stage_times(model, music)``: seconds spent in each stage of a real forward pass.
+- ``stage_times(model, music)``: seconds spent in each stage of a real forward pass; ``gemm_rate()``:
+  this machine's matrix-multiply rate, the bound on how fast those FLOPs can go.
 
 ::
 
@@ -35,7 +36,7 @@ from torch.utils._pytree import tree_flatten
 from .checks import check_positive_int, check_tensor
 
 __all__ = ["stage_flops", "PeakMemory", "MemoryPrediction", "predict_memory", "fake_encoder", "stage_times",
-           "STAGES"]
+           "gemm_rate", "STAGES"]
 
 STAGES = ("projection", "attention projections", "attention scores", "feed-forward", "pose head", "face head")
 
@@ -279,3 +280,24 @@ def stage_times(model: nn.Module, music_features: torch.Tensor, repeats: int = 1
             handle.remove()
         model.train(was_training)
     return best
+
+
+def gemm_rate(dtype: torch.dtype = torch.float32, n: int = 5400, k: int = 1024, m: int = 4096, repeats: int = 10,
+              device: torch.device | str = "cpu") -> float:
+    """FLOP/s of this machine's matrix multiply ``[n, k] @ [k, m]`` (the feed-forward's shapes by
+    default), the best of ``repeats`` after one warm-up: the rate no pass of the encoder can beat."""
+    for value, name in ((n, "n"), (k, "k"), (m, "m"), (repeats, "repeats")):
+        check_positive_int(value, name)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    a = torch.randn(n, k, device=device).to(dtype)
+    b = torch.randn(k, m, device=device).to(dtype)
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    best = float("inf")
+    for _ in range(repeats + 1):
+        sync()
+        start = time.perf_counter()
+        torch.mm(a, b)
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * n * k * m / best

@@ -41,7 +41,8 @@ def test_bench_long_song_quick(tmp_path):
     for piece in ("threads:", "TFLOP; GEMM rate here: float32", "1. whole song, T = 120",
                   "torch's nn.TransformerEncoder (plain), float32", "M2PEncoder (SDPA), bfloat16",
                   "float32: plain / SDPA time = ", "2. against T", "training step, checkpointed",
-                  "kept for backward (dropout 0.1):", "checkpointing's time cost:",
+                  "training step, checkpointed, bfloat16", "float32, kept for backward:",
+                  "bfloat16, checkpointing's time cost:", "float32 / bfloat16 time, training step:",
                   "kept for backward (dropout 0, fused attention), T=60:",
                   "3. torch.compile(fullgraph=True, backend='aot_eager')", "figure:"):
         assert piece in out, (piece, out)

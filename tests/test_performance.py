@@ -152,3 +152,14 @@ def test_stage_times_cover_every_stage_and_leave_the_model_as_it_was():
     assert not model.music_proj._forward_hooks and not model.music_proj._forward_pre_hooks
     with pytest.raises(ValueError, match="music_features must have 3 dimensions, got 2"):
         stage_times(model, torch.randn(40, 48))
+
+
+def test_gemm_rate_is_a_rate_and_checks_its_input():
+    from m2p_course.performance import gemm_rate
+
+    rate = gemm_rate(torch.float32, n=64, k=32, m=48, repeats=2)
+    assert math.isfinite(rate) and rate > 0
+    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype, got torch.int32"):
+        gemm_rate(torch.int32)
+    with pytest.raises(ValueError, match="repeats must be a positive int"):
+        gemm_rate(repeats=0)

@@ -72,6 +72,13 @@ from .keypoint_explorer import (
     plot_keypoint_scores as plot_keypoint_scores,
     plot_keypoints as plot_keypoints,
 )
+from .performance_explorer import (
+    TRAINING_FACTOR as TRAINING_FACTOR,
+    cost_table as cost_table,
+    performance_explorer_widget as performance_explorer_widget,
+    plot_flops_per_frame as plot_flops_per_frame,
+    stage_costs as stage_costs,
+)
 from .positional_explorer import (
     VIEWS as VIEWS,
     describe_dims as describe_dims,

@@ -1,0 +1,205 @@
+"""Exercises of notebook 11 · Performance.
+
+q1  write linear_flops(batch, length, in_features, out_features): the FLOPs of one nn.Linear on [B, T, in]
+q2  write scores_bytes(batch, heads, length, dtype): the bytes of one layer's attention scores [B, heads, T, T]
+q3  write longest_window(budget_bytes, batch, heads, layers, dtype): the longest T whose scores fit the budget
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .core import Incorrect, Question, call_student
+
+__all__ = ["q1", "q2", "q3"]
+
+
+def _whole(out, what: str) -> int:
+    if isinstance(out, torch.Tensor) and out.numel() == 1:
+        out = out.item()
+    if isinstance(out, bool) or not isinstance(out, (int, float)):
+        raise Incorrect(f"{what} should be a number (an int), got {type(out).__name__} {out!r:.60}")
+    if isinstance(out, float) and not out.is_integer():
+        raise Incorrect(f"{what} is a count, a whole number; got {out!r}")
+    return int(out)
+
+
+# -----------------------------------------------------------------------------
+# q1: linear_flops(batch, length, in_features, out_features)
+
+Q1_CASES = [(3, 300, 4800, 2048), (3, 7, 5, 11), (1, 5400, 1024, 4096)]
+
+
+def _reference_linear_flops(batch, length, in_features, out_features):
+    return 2 * batch * length * in_features * out_features
+
+
+def _check_q1(fn) -> None:
+    for b, t, i, o in Q1_CASES:
+        got = _whole(call_student(fn, b, t, i, o), f"linear_flops({b}, {t}, {i}, {o})")
+        expected = _reference_linear_flops(b, t, i, o)
+        if got == expected:
+            continue
+        for variant, message in [
+            (b * t * i * o, "that counts multiply-adds (MACs); each is TWO floating-point operations, a multiply and "
+                            "an add: FLOPs = 2 x MACs."),
+            (2 * t * i * o, "you left out the batch: every one of the B clips goes through the layer."),
+            (2 * b * i * o, "you left out T: the layer runs on every frame, B x T rows in all."),
+            (2 * b * t * (i * o + o), "the bias adds one addition per output, B x T x out in all: a rounding error "
+                                      "next to the products, and the FLOPs that count (and that torch's "
+                                      "FlopCounterMode counts) are the products only."),
+            (2 * b * t * (i + o), "a linear layer multiplies every input by every output: in x out products per "
+                                  "row, not in + out."),
+            (2 * b * t * i * i, "the weight is [out, in]: in x out products per row."),
+            (4 * b * t * i * o, "that is twice too many: 2 FLOPs per multiply-add, not 4 (the backward pass, "
+                                "which costs about twice the forward, is not asked for)."),
+        ]:
+            if got == variant:
+                raise Incorrect(message)
+        raise Incorrect(f"linear_flops({b}, {t}, {i}, {o}) should be {expected:,}, got {got:,}.")
+    return None
+
+
+q1 = Question(
+    "q1",
+    """
+    Write linear_flops(batch, length, in_features, out_features): the FLOPs of one nn.Linear(in_features,
+    out_features) applied to music features [batch, length, in_features], counting 2 FLOPs per
+    multiply-add and only the matrix product (as stage_flops and torch's FlopCounterMode do). For the
+    guide's first projection, linear_flops(1, 5400, 4800, 2048) is what a three-minute song costs there.
+    """,
+    _check_q1,
+    ["The layer is one matrix product [B*T, in] @ [in, out]: how many multiply-adds is that?",
+     "B*T*in*out multiply-adds, and each is a multiply and an add: 2 * batch * length * in_features * out_features."],
+    """
+    def linear_flops(batch, length, in_features, out_features):
+        rows = batch * length                        # the layer sees B x T rows of in_features numbers
+        return 2 * rows * in_features * out_features # each output: in multiply-adds; 2 FLOPs each
+    """,
+    answer=lambda: _reference_linear_flops,
+    success="the projection's first matrix alone is 106 GFLOP for a whole song: the biggest single product of the "
+            "model, bigger than any transformer layer's.",
+)
+
+
+# -----------------------------------------------------------------------------
+# q2: scores_bytes(batch, heads, length, dtype)
+
+Q2_CASES = [(1, 8, 5400, torch.float32), (3, 4, 300, torch.bfloat16), (3, 2, 7, torch.float64)]
+
+
+def _reference_scores_bytes(batch, heads, length, dtype):
+    return batch * heads * length * length * torch.tensor([], dtype=dtype).element_size()
+
+
+def _check_q2(fn) -> None:
+    for b, h, t, dtype in Q2_CASES:
+        got = _whole(call_student(fn, b, h, t, dtype), f"scores_bytes({b}, {h}, {t}, {dtype})")
+        size = torch.tensor([], dtype=dtype).element_size()
+        expected = _reference_scores_bytes(b, h, t, dtype)
+        if got == expected:
+            continue
+        for variant, message in [
+            (b * h * t * t, "that is the number of scores; each takes dtype's element size in bytes "
+                            "(torch.tensor([], dtype=dtype).element_size(): 4 for float32, 2 for bfloat16)."),
+            (b * h * t * t * 4, "you always used 4 bytes: a bfloat16 score takes 2, a float64 one 8. Read the size "
+                                "from the dtype."),
+            (b * h * t * size, "one query row holds T scores, and there are T queries: T x T per head, not T."),
+            (b * t * t * size, "each of the heads has its own T x T scores: multiply by heads."),
+            (h * t * t * size, "each clip of the batch has its own scores: multiply by batch."),
+            (b * h * t * t * size * 1024 // h, "the scores do not depend on the model's width d: Q K^T is "
+                                               "[T, d/h] @ [d/h, T] = [T, T] per head."),
+            (b * h * t * t * size * 8, "element_size() is already in bytes; do not multiply by 8 (bits)."),
+        ]:
+            if got == variant:
+                raise Incorrect(message)
+        raise Incorrect(f"scores_bytes({b}, {h}, {t}, {dtype}) should be {expected:,}, got {got:,}.")
+    return None
+
+
+q2 = Question(
+    "q2",
+    """
+    Write scores_bytes(batch, heads, length, dtype): the bytes of one layer's attention scores, the
+    [batch, heads, length, length] matrix softmax(Q K^T / sqrt(d_k)) that plain attention makes, with
+    elements of the torch dtype given (torch.float32, torch.bfloat16, ...).
+    """,
+    _check_q2,
+    ["Count the elements of a [B, heads, T, T] tensor, then multiply by the bytes of one element.",
+     "batch * heads * length * length * torch.tensor([], dtype=dtype).element_size()"],
+    """
+    def scores_bytes(batch, heads, length, dtype):
+        elements = batch * heads * length * length            # one T x T matrix per clip and head
+        return elements * torch.tensor([], dtype=dtype).element_size()   # 4 bytes for float32, 2 for bfloat16
+    """,
+    answer=lambda: _reference_scores_bytes,
+    success="8 heads x 5400^2 x 4 bytes = 0.93 GB per layer for one song: the matrix that the fused kernels "
+            "never make.",
+)
+
+
+# -----------------------------------------------------------------------------
+# q3: longest_window(budget_bytes, batch, heads, layers, dtype)
+
+Q3_CASES = [(16 * 10**9, 2, 8, 6, torch.float32), (10**9, 2, 8, 6, torch.bfloat16), (1000, 1, 2, 3, torch.float32)]
+
+
+def _reference_longest_window(budget_bytes, batch, heads, layers, dtype):
+    per_pair = layers * batch * heads * torch.tensor([], dtype=dtype).element_size()   # bytes per (query, key)
+    return math.isqrt(budget_bytes // per_pair)     # T^2 * p <= budget exactly when T^2 <= budget // p
+
+
+def _check_q3(fn) -> None:
+    for budget, b, h, layers, dtype in Q3_CASES:
+        call = f"longest_window({budget}, {b}, {h}, {layers}, {dtype})"
+        got = _whole(call_student(fn, budget, b, h, layers, dtype), call)
+        size = torch.tensor([], dtype=dtype).element_size()
+        expected = _reference_longest_window(budget, b, h, layers, dtype)
+        if got == expected:
+            continue
+        for variant, message in [
+            (math.isqrt(budget // (b * h * size)), "you fitted ONE layer's scores: a training step keeps every "
+                                                    "layer's scores for the backward pass, layers of them at once."),
+            (math.isqrt(budget // (layers * b * h)), "you counted elements, not bytes: divide by the element size "
+                                                     "as well."),
+            (budget // (layers * b * h * size), "the scores grow as T^2: take the square root of the elements "
+                                                "that fit."),
+            (math.isqrt(budget // (layers * h * size)), "every clip of the batch keeps its own scores: divide by "
+                                                        "batch too."),
+        ]:
+            if got == variant:
+                raise Incorrect(message)
+        need = layers * b * h * got * got * size
+        if got == expected + 1:
+            raise Incorrect(f"{call}: T = {got} needs {need:,} bytes, more than the budget {budget:,}: round DOWN "
+                            "(math.isqrt, or int(math.sqrt(...))), never up.")
+        if need > budget:
+            raise Incorrect(f"{call}: T = {got} needs {need:,} bytes, more than the budget {budget:,}; the answer "
+                            f"is {expected}.")
+        raise Incorrect(f"{call} should be {expected}, got {got}.")
+    return None
+
+
+q3 = Question(
+    "q3",
+    """
+    Write longest_window(budget_bytes, batch, heads, layers, dtype): the largest whole T such that the
+    attention scores a training step keeps for backward, layers x [batch, heads, T, T] elements of
+    dtype, take at most budget_bytes. (This is the plain attention of a training step; a checkpointed
+    step keeps none of them.)
+    """,
+    _check_q3,
+    ["The scores take layers * batch * heads * T**2 * element_size bytes. Solve for T, then round down.",
+     "math.isqrt(budget_bytes // (layers * batch * heads * torch.tensor([], dtype=dtype).element_size()))"],
+    """
+    def longest_window(budget_bytes, batch, heads, layers, dtype):
+        per_pair = layers * batch * heads * torch.tensor([], dtype=dtype).element_size()   # bytes per (query, key)
+        return math.isqrt(budget_bytes // per_pair)           # the largest T with T*T*per_pair <= budget
+    """,
+    answer=lambda: _reference_longest_window,
+    success="16 GB hold the scores of the guide's six layers up to T = 9128. But the scores are only part of "
+            "what a step keeps (their dropout masks and the softmax's output too, then the feed-forward): "
+            "predict_memory finds about 21 GB at T = 5400, four times the scores' 5.6 GB.",
+)
