@@ -9,8 +9,10 @@
   (forward, backward, the optimizer's first step) for any size, measured on fake tensors: torch
   takes the same kernels as it would for real (the CPU's fused attention included), so the
   prediction is what the real pass allocates, in a fraction of a second and without the memory.
-- ``stage_times(model, music)``: seconds spent in each stage of a real forward pass; ``gemm_rate()``:
-  this machine's matrix-multiply rate, the bound on how fast those FLOPs can go.
+- ``stage_times(model, music)``: seconds spent in each stage of a real forward pass;
+  ``top_operators(model, music)``: torch.profiler's table of the operators that took the longest; ``gemm_rate()``:
+  this machine's matrix-multiply rate, the bound on how fast those FLOPs can go; ``memory_bandwidth()``:
+  how many bytes a second its memory moves, the bound of the stages that do little arithmetic per byte.
 
 ::
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -36,7 +38,7 @@ from torch.utils._pytree import tree_flatten
 from .checks import check_positive_int, check_tensor
 
 __all__ = ["stage_flops", "PeakMemory", "MemoryPrediction", "predict_memory", "fake_encoder", "stage_times",
-           "gemm_rate", "STAGES"]
+           "gemm_rate", "memory_bandwidth", "top_operators", "STAGES"]
 
 STAGES = ("projection", "attention projections", "attention scores", "feed-forward", "pose head", "face head")
 
@@ -301,3 +303,57 @@ def gemm_rate(dtype: torch.dtype = torch.float32, n: int = 5400, k: int = 1024, 
         sync()
         best = min(best, time.perf_counter() - start)
     return 2.0 * n * k * m / best
+
+
+def memory_bandwidth(nbytes: int = 2**28, repeats: int = 5, device: torch.device | str = "cpu") -> float:
+    """Bytes a second this machine's memory moves: the best of ``repeats`` copies of ``nbytes`` (each
+    copy reads ``nbytes`` and writes ``nbytes``, so it moves twice that)."""
+    check_positive_int(nbytes, "nbytes")
+    check_positive_int(repeats, "repeats")
+    source = torch.ones(max(nbytes // 4, 1), device=device)
+    target = torch.empty_like(source)
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    best = float("inf")
+    for _ in range(repeats + 1):
+        sync()
+        start = time.perf_counter()
+        target.copy_(source)
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * source.numel() * 4 / best
+
+
+@contextmanager
+def _quiet_stderr():
+    """Send the process's stderr (file descriptor 2) to /dev/null: torch's profiler logs a line or two there
+    from C++ when it starts and stops, different in every version, which Python cannot catch otherwise."""
+    import os
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):          # no real stderr (some embedded interpreters): nothing to quiet
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def top_operators(model: nn.Module, music_features: torch.Tensor, rows: int = 6) -> str:
+    """``torch.profiler``'s table of the ``rows`` operators that took the most time (their own time, not
+    counting the operators they call) in one forward pass (no grad) of ``model`` on ``music_features``."""
+    from torch.profiler import ProfilerActivity, profile
+
+    check_tensor(music_features, "music_features", ndim=3)
+    check_positive_int(rows, "rows")
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if music_features.device.type == "cuda" else [])
+    sort_by = "self_cuda_time_total" if music_features.device.type == "cuda" else "self_cpu_time_total"
+    with _quiet_stderr(), torch.no_grad(), profile(activities=activities) as prof:
+        model(music_features)
+    return prof.key_averages().table(sort_by=sort_by, row_limit=rows, max_name_column_width=40)

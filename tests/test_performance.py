@@ -163,3 +163,23 @@ def test_gemm_rate_is_a_rate_and_checks_its_input():
         gemm_rate(torch.int32)
     with pytest.raises(ValueError, match="repeats must be a positive int"):
         gemm_rate(repeats=0)
+
+
+def test_memory_bandwidth_is_a_rate_and_checks_its_input():
+    from m2p_course.performance import memory_bandwidth
+
+    rate = memory_bandwidth(nbytes=2**20, repeats=2)
+    assert math.isfinite(rate) and rate > 0
+    with pytest.raises(ValueError, match="nbytes must be a positive int"):
+        memory_bandwidth(nbytes=0)
+
+
+def test_top_operators_names_the_linear_layers(capfd):
+    from m2p_course.performance import top_operators
+
+    table = top_operators(M2PEncoder(**TINY).eval(), torch.randn(1, 40, 48), rows=4)
+    assert "aten::addmm" in table and "Self CPU" in table
+    assert len([line for line in table.splitlines() if line.strip().startswith("aten::")]) == 4
+    assert "profiler" not in capfd.readouterr().err          # torch's log lines on stderr are dropped
+    with pytest.raises(ValueError, match="rows must be a positive int"):
+        top_operators(M2PEncoder(**TINY), torch.randn(1, 4, 48), rows=0)

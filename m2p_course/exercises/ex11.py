@@ -3,6 +3,8 @@
 q1  write linear_flops(batch, length, in_features, out_features): the FLOPs of one nn.Linear on [B, T, in]
 q2  write scores_bytes(batch, heads, length, dtype): the bytes of one layer's attention scores [B, heads, T, T]
 q3  write longest_window(budget_bytes, batch, heads, layers, dtype): the longest T whose scores fit the budget
+q4  write scores_overtake_feed_forward(hidden_dim, dim_feedforward): the T where attention's scores cost as much
+    as the feed-forward
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import torch
 
 from .core import Incorrect, Question, call_student
 
-__all__ = ["q1", "q2", "q3"]
+__all__ = ["q1", "q2", "q3", "q4"]
 
 
 def _whole(out, what: str) -> int:
@@ -72,7 +74,7 @@ q1 = Question(
     """,
     _check_q1,
     ["The layer is one matrix product [B*T, in] @ [in, out]: how many multiply-adds is that?",
-     "B*T*in*out multiply-adds, and each is a multiply and an add: 2 * batch * length * in_features * out_features."],
+     "Each of the B*T*out outputs is a sum of in products: B*T*in*out multiply-adds. How many FLOPs is one?"],
     """
     def linear_flops(batch, length, in_features, out_features):
         rows = batch * length                        # the layer sees B x T rows of in_features numbers
@@ -80,7 +82,8 @@ q1 = Question(
     """,
     answer=lambda: _reference_linear_flops,
     success="the projection's first matrix alone is 106 GFLOP for a whole song: the biggest single product of the "
-            "model, bigger than any transformer layer's.",
+            "model, bigger than any one product inside a transformer layer (a whole layer, with its attention, is "
+            "255 GFLOP).",
 )
 
 
@@ -123,8 +126,9 @@ q2 = Question(
     "q2",
     """
     Write scores_bytes(batch, heads, length, dtype): the bytes of one layer's attention scores, the
-    [batch, heads, length, length] matrix softmax(Q K^T / sqrt(d_k)) that plain attention makes, with
-    elements of the torch dtype given (torch.float32, torch.bfloat16, ...).
+    [batch, heads, length, length] matrix Q K^T / sqrt(d_k) that plain attention makes (its softmax, the
+    weights, is another matrix of the same size), with elements of the torch dtype given
+    (torch.float32, torch.bfloat16, ...).
     """,
     _check_q2,
     ["Count the elements of a [B, heads, T, T] tensor, then multiply by the bytes of one element.",
@@ -192,14 +196,73 @@ q3 = Question(
     """,
     _check_q3,
     ["The scores take layers * batch * heads * T**2 * element_size bytes. Solve for T, then round down.",
-     "math.isqrt(budget_bytes // (layers * batch * heads * torch.tensor([], dtype=dtype).element_size()))"],
+     "Call per_pair = layers * batch * heads * element_size: you need the largest T with T*T <= budget // per_pair. "
+     "math.isqrt gives the integer square root, rounded down."],
     """
     def longest_window(budget_bytes, batch, heads, layers, dtype):
         per_pair = layers * batch * heads * torch.tensor([], dtype=dtype).element_size()   # bytes per (query, key)
         return math.isqrt(budget_bytes // per_pair)           # the largest T with T*T*per_pair <= budget
     """,
     answer=lambda: _reference_longest_window,
-    success="16 GB hold the scores of the guide's six layers up to T = 9128. But the scores are only part of "
-            "what a step keeps (their dropout masks and the softmax's output too, then the feed-forward): "
-            "predict_memory finds about 21 GB at T = 5400, four times the scores' 5.6 GB.",
+    success="16 GB hold the scores of the guide's six layers up to T = 9128 for one clip (B = 1). But the scores "
+            "are only part of what a step keeps (their dropout masks and the softmax's output too, then the "
+            "feed-forward): predict_memory finds about 21 GB at T = 5400, four times the scores' 5.6 GB.",
+)
+
+
+# -----------------------------------------------------------------------------
+# q4: scores_overtake_feed_forward(hidden_dim, dim_feedforward)
+
+Q4_CASES = [(256, 768), (1024, 4096), (64, 100)]
+
+
+def _reference_crossover(hidden_dim, dim_feedforward):
+    # per frame and layer: scores 2 * (2 * T * d) (Q K^T and P V); feed-forward 2 * (2 * d * ff): equal at T = ff
+    return dim_feedforward
+
+
+def _check_q4(fn) -> None:
+    for d, ff in Q4_CASES:
+        call = f"scores_overtake_feed_forward({d}, {ff})"
+        got = _whole(call_student(fn, d, ff), call)
+        if got == ff:
+            continue
+        for variant, message in [
+            (2 * d, "2 x hidden_dim is where the scores overtake the attention PROJECTIONS (q, k, v, out: 8 d^2 per "
+                    "frame); the feed-forward costs 2 d ff per frame, twice per multiply-add."),
+            (4 * d, "4 x hidden_dim is the guide's feed-forward width, but this model's dim_feedforward is given: "
+                    "use it."),
+            (ff // 2, "the scores are TWO products per head, Q K^T and then the weights times V: 2 x (2 T d) FLOPs "
+                      "per frame, not 2 T d."),
+            (2 * ff, "the feed-forward is TWO products, d -> ff and ff -> d: 2 x (2 d ff) FLOPs per frame."),
+            (d, "the scores' cost per frame grows with T; set 4 T d equal to the feed-forward's 4 d ff and solve "
+                "for T."),
+            (ff // d, "per frame the scores cost 4 T d and the feed-forward 4 d ff: d cancels, and T = ff, not ff/d."),
+        ]:
+            if got == variant:
+                raise Incorrect(f"{call}: {message}")
+        raise Incorrect(f"{call} should be {ff}, got {got}.")
+    return None
+
+
+q4 = Question(
+    "q4",
+    """
+    Write scores_overtake_feed_forward(hidden_dim, dim_feedforward): the length T at which one layer's
+    attention scores (Q K^T and then the weights times V, all heads together) cost exactly as many
+    FLOPs as the layer's feed-forward (hidden_dim -> dim_feedforward -> hidden_dim). Count per frame:
+    2 FLOPs per multiply-add, as stage_flops does. Beyond that T, attention is the dearer of the two.
+    """,
+    _check_q4,
+    ["Per frame, Q K^T multiplies a d-wide query by T keys, and the weights times V sums T values d wide: "
+     "how many FLOPs together? Then the feed-forward's two products.",
+     "Scores: 2 * (2 * T * d) per frame. Feed-forward: 2 * (2 * d * ff) per frame. Set them equal and solve for T."],
+    """
+    def scores_overtake_feed_forward(hidden_dim, dim_feedforward):
+        # per frame: scores 4 * T * d, feed-forward 4 * d * ff; d cancels
+        return dim_feedforward
+    """,
+    answer=lambda: _reference_crossover,
+    success="T = dim_feedforward: 4096 frames (2 min 16 s) for the guide's model, whatever its width. The 4-second "
+            "training windows are far below it; a whole song is above it.",
 )

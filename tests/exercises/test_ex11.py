@@ -98,3 +98,30 @@ def test_q3_reference_is_the_largest_that_fits():
 def test_q3_rejects_typical_mistakes(fn, message):
     result = ex.q3.evaluate(fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
+
+
+# -----------------------------------------------------------------------------
+# q4: scores_overtake_feed_forward
+
+
+def test_q4_reference_is_where_stage_flops_cross():
+    for d, ff in ex.Q4_CASES:
+        t = ex.q4.answer()(d, ff)
+        config = dict(hidden_dim=d, dim_feedforward=ff, num_heads=2, num_layers=1)
+        at = stage_flops(t, **config)
+        assert at["attention scores"] == at["feed-forward"]
+        assert stage_flops(t + 1, **config)["attention scores"] > stage_flops(t + 1, **config)["feed-forward"]
+
+
+@pytest.mark.parametrize("fn, message", [
+    (lambda d, ff: 2 * d, "attention PROJECTIONS"),
+    (lambda d, ff: 4 * d, "dim_feedforward is given"),
+    (lambda d, ff: ff // 2, "TWO products per head"),
+    (lambda d, ff: 2 * ff, "d -> ff and ff -> d"),
+    (lambda d, ff: d, "solve for T"),
+    (lambda d, ff: ff // d, "not ff/d"),
+    (lambda d, ff: ff + 1, "should be"),
+])
+def test_q4_rejects_typical_mistakes(fn, message):
+    result = ex.q4.evaluate(fn)
+    assert result.outcome is Outcome.INCORRECT and message in result.message, result
