@@ -170,6 +170,21 @@ class MemoryPrediction:
                 f"(kept for backward {self.kept_for_backward / 1e9:.2f} GB; largest tensors: {biggest})")
 
 
+def _check_device(device) -> torch.device:
+    """A device this torch can pick kernels for: fake tensors on a GPU still need its runtime (without
+    it, torch aborts the whole process instead of raising)."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device must be a torch device or its name ('cpu', 'cuda'), got {device!r}") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} needs a GPU that this torch can use: torch.cuda.is_available() is "
+                         "False here; predict on 'cpu' (the CPU's kernels) instead")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {str(device)!r}")
+    return device
+
+
 def fake_encoder(config: dict | None = None, device: torch.device | str = "cpu"):
     """``(model, mode)``: an ``M2PEncoder(**config)`` whose weights are fake tensors on ``device``.
 
@@ -181,6 +196,7 @@ def fake_encoder(config: dict | None = None, device: torch.device | str = "cpu")
     from .model import M2PEncoder
 
     config = _config(config)
+    device = _check_device(device)
     mode = FakeTensorMode()
     with torch.device("meta"):
         model = M2PEncoder(**config)
@@ -217,11 +233,12 @@ def predict_memory(config: dict | None = None, batch: int = 1, length: int = 540
         raise ValueError(f"dtype must be None, torch.float32, torch.bfloat16 or torch.float16, got {dtype!r}")
     check_positive_int(batch, "batch")
     check_positive_int(length, "length")
+    device = _check_device(device)
     config = dict(_config(config), gradient_checkpointing=checkpointing)
     model, mode = fake_encoder(config, device)
     model.train(training)
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    device_type = torch.device(device).type
+    device_type = device.type
     autocast = (torch.autocast(device_type, dtype=dtype) if dtype not in (None, torch.float32) else nullcontext())
     kept = 0
     with mode:

@@ -114,6 +114,8 @@ def test_predict_memory_full_size_without_the_memory():
     (dict(length=2.5), TypeError, "length must be"),
     (dict(training=1), TypeError, "training must be a bool, got int 1"),
     (dict(dtype=torch.int8), ValueError, "dtype must be None, torch.float32"),
+    (dict(device="gpu0"), ValueError, "device must be a torch device or its name"),
+    (dict(device="meta"), ValueError, "device must be 'cpu' or 'cuda', got 'meta'"),
 ])
 def test_predict_memory_bad_input(kwargs, error, message):
     with pytest.raises(error, match=message):
@@ -183,3 +185,9 @@ def test_top_operators_names_the_linear_layers(capfd):
     assert "profiler" not in capfd.readouterr().err          # torch's log lines on stderr are dropped
     with pytest.raises(ValueError, match="rows must be a positive int"):
         top_operators(M2PEncoder(**TINY), torch.randn(1, 4, 48), rows=0)
+
+
+def test_predict_memory_on_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)      # as on a machine with no usable GPU
+    with pytest.raises(ValueError, match=r"torch.cuda.is_available\(\) is False here"):
+        predict_memory(TINY, 1, 10, device="cuda")
