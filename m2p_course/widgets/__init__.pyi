@@ -72,6 +72,14 @@ from .keypoint_explorer import (
     plot_keypoint_scores as plot_keypoint_scores,
     plot_keypoints as plot_keypoints,
 )
+from .memory_explorer import (
+    MEMORY_BUDGETS as MEMORY_BUDGETS,
+    memory_explorer_widget as memory_explorer_widget,
+    memory_plan as memory_plan,
+    plan_table as plan_table,
+    plot_memory as plot_memory,
+    predicted_memory as predicted_memory,
+)
 from .performance_explorer import (
     TRAINING_FACTOR as TRAINING_FACTOR,
     cost_table as cost_table,
