@@ -80,6 +80,7 @@ from .model import (
 )
 from .performance import (
     PeakMemory as PeakMemory,
+    measure_memory as measure_memory,
     predict_memory as predict_memory,
     stage_flops as stage_flops,
 )

@@ -37,7 +37,8 @@ from torch.utils._pytree import tree_flatten
 
 from .checks import check_positive_int, check_tensor
 
-__all__ = ["stage_flops", "PeakMemory", "MemoryPrediction", "predict_memory", "fake_encoder", "stage_times",
+__all__ = ["stage_flops", "PeakMemory", "MemoryPrediction", "predict_memory", "measure_memory", "fake_encoder",
+           "stage_times",
            "gemm_rate", "memory_bandwidth", "top_operators", "STAGES"]
 
 STAGES = ("projection", "attention projections", "attention scores", "feed-forward", "pose head", "face head")
@@ -224,8 +225,6 @@ def predict_memory(config: dict | None = None, batch: int = 1, length: int = 540
     The pass runs on fake tensors on ``device`` through the same kernels as a real one (on the CPU,
     the fused attention), so ``peak`` is what the real pass's tensors take.
     """
-    from .transformer import SavedActivations
-
     for flag, name in ((training, "training"), (checkpointing, "checkpointing"), (optimizer, "optimizer")):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be a bool, got {type(flag).__name__} {flag!r}")
@@ -236,26 +235,49 @@ def predict_memory(config: dict | None = None, batch: int = 1, length: int = 540
     device = _check_device(device)
     config = dict(_config(config), gradient_checkpointing=checkpointing)
     model, mode = fake_encoder(config, device)
-    model.train(training)
-    weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    device_type = device.type
-    autocast = (torch.autocast(device_type, dtype=dtype) if dtype not in (None, torch.float32) else nullcontext())
-    kept = 0
     with mode:
         music = torch.empty(batch, length, model.music_input_dim, device=device)
+        return measure_memory(model, music, training=training, dtype=dtype, optimizer=optimizer)
+
+
+def measure_memory(model: nn.Module, music_features: torch.Tensor, *, training: bool = False,
+                   dtype: torch.dtype | None = None, optimizer: bool = True) -> MemoryPrediction:
+    """The memory of one pass of ``model`` on ``music_features`` ``[B, T, D]``, run for real (or on fake
+    tensors, as ``predict_memory`` does): the same pass and the same counts as ``predict_memory``.
+
+    ``training=False``: eval, no grad. ``training=True``: train mode, a loss, backward and, with
+    ``optimizer``, one AdamW step. ``dtype``: autocast to bfloat16 or float16. The model is left in
+    the mode it came in; its gradients are set (training) and the optimizer's state is dropped.
+    """
+    from .transformer import SavedActivations
+
+    for flag, name in ((training, "training"), (optimizer, "optimizer")):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, got {type(flag).__name__} {flag!r}")
+    if dtype not in (None, torch.float32, torch.bfloat16, torch.float16):
+        raise ValueError(f"dtype must be None, torch.float32, torch.bfloat16 or torch.float16, got {dtype!r}")
+    check_tensor(music_features, "music_features", ndim=3)
+    device_type = music_features.device.type
+    autocast = (torch.autocast(device_type, dtype=dtype) if dtype not in (None, torch.float32) else nullcontext())
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    was_training, kept = model.training, 0
+    model.train(training)
+    try:
         with PeakMemory() as memory:
             if not training:
                 with torch.no_grad(), autocast:
-                    model(music)
+                    model(music_features)
             else:
                 with SavedActivations(model) as saved, autocast:
-                    pose, face = model(music)
+                    pose, face = model(music_features)
                     loss = pose.float().square().mean() + face.float().square().mean()
                 kept = saved.bytes
                 loss.backward()
                 del pose, face, loss
                 if optimizer:
                     torch.optim.AdamW(model.parameters(), lr=1e-4).step()
+    finally:
+        model.train(was_training)
     return MemoryPrediction(weights=weights, peak=memory.peak, kept_for_backward=kept, largest=memory.largest)
 
 

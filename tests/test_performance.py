@@ -7,7 +7,15 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from m2p_course import M2PEncoder
-from m2p_course.performance import STAGES, PeakMemory, fake_encoder, predict_memory, stage_flops, stage_times
+from m2p_course.performance import (
+    STAGES,
+    PeakMemory,
+    fake_encoder,
+    measure_memory,
+    predict_memory,
+    stage_flops,
+    stage_times,
+)
 from m2p_course.transformer import SavedActivations
 
 TINY = dict(music_input_dim=48, hidden_dim=32, num_heads=4, num_layers=2)
@@ -52,23 +60,10 @@ def test_stage_flops_bad_input(bad, error, message):
 
 def _real_pass(config, batch, length, training, checkpointing, dtype):
     torch.manual_seed(0)
-    model = M2PEncoder(**config, gradient_checkpointing=checkpointing).train(training)
-    music = torch.randn(batch, length, config["music_input_dim"])
-    autocast = torch.autocast("cpu", dtype=dtype, enabled=dtype is not None)
-    kept = 0
-    with PeakMemory() as memory:
-        if training:
-            with SavedActivations(model) as saved, autocast:
-                pose, face = model(music)
-                loss = pose.float().square().mean() + face.float().square().mean()
-            kept = saved.bytes
-            loss.backward()
-            del pose, face, loss
-            torch.optim.AdamW(model.parameters(), lr=1e-4).step()
-        else:
-            with torch.no_grad(), autocast:
-                model(music)
-    return memory.peak, kept
+    model = M2PEncoder(**config, gradient_checkpointing=checkpointing)
+    measured = measure_memory(model, torch.randn(batch, length, config["music_input_dim"]), training=training,
+                              dtype=dtype)
+    return measured.peak, measured.kept_for_backward
 
 
 @pytest.mark.parametrize("training, checkpointing", [(False, False), (True, False), (True, True)])
@@ -191,3 +186,22 @@ def test_predict_memory_on_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)      # as on a machine with no usable GPU
     with pytest.raises(ValueError, match=r"torch.cuda.is_available\(\) is False here"):
         predict_memory(TINY, 1, 10, device="cuda")
+
+
+def test_measure_memory_counts_a_hand_written_step_and_leaves_the_mode():
+    torch.manual_seed(0)
+    model = M2PEncoder(**TINY).eval()
+    music = torch.randn(2, 30, 48)
+    measured = measure_memory(model, music, training=True, optimizer=False)
+    assert not model.training and all(p.grad is not None for p in model.parameters())
+    model.zero_grad(set_to_none=True)
+    model.train()
+    with PeakMemory() as by_hand:
+        with SavedActivations(model) as saved:
+            pose, face = model(music)
+            loss = pose.float().square().mean() + face.float().square().mean()
+        loss.backward()
+        del pose, face, loss
+    assert (measured.peak, measured.kept_for_backward) == (by_hand.peak, saved.bytes)
+    with pytest.raises(ValueError, match="music_features must have 3 dimensions"):
+        measure_memory(model, torch.randn(30, 48))
