@@ -17,6 +17,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from torch._subclasses.fake_tensor import is_fake  # fake tensors: shapes and a device, no values
 
 __all__ = [
     "check_tensor",
@@ -25,6 +26,7 @@ __all__ = [
     "check_temperature",
     "check_positive_int",
     "check_int",
+    "check_bool",
     "check_real",
     "check_frame_indices",
     "as_numpy_poses",
@@ -35,16 +37,10 @@ def _is_meta(x: torch.Tensor) -> bool:
     return x.device.type == "meta"
 
 
-def _is_fake(x: torch.Tensor) -> bool:
-    from torch._subclasses.fake_tensor import is_fake  # shapes and a device, but no values (FakeTensorMode)
-
-    return is_fake(x)
-
-
 def _skip_value_checks(x: torch.Tensor) -> bool:
     """True where a check on the values cannot or should not run: meta or fake tensors (no values),
     compiled graphs."""
-    return _is_meta(x) or torch.compiler.is_compiling() or _is_fake(x)
+    return _is_meta(x) or torch.compiler.is_compiling() or is_fake(x)
 
 
 def _all_finite(x: torch.Tensor) -> bool:
@@ -200,6 +196,13 @@ def check_int(value, name: str, low: int | None = None, high: int | None = None)
             f">= {low}" if low is not None else f"<= {high}")
         raise ValueError(f"{name} must be {bounds}, got {value}")
     return int(value)
+
+
+def check_bool(value, name: str) -> bool:
+    """Check a Python bool (not 0/1, not a NumPy or tensor bool); returns it."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return value
 
 
 def check_positive_int(value, name: str) -> int:

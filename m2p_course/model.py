@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .checks import (
+    check_bool,
     check_music_features,
     check_padding_mask,
     check_positive_int,
@@ -86,9 +87,7 @@ class M2PEncoder(nn.Module):
 
     @gradient_checkpointing.setter
     def gradient_checkpointing(self, value: bool) -> None:
-        if not isinstance(value, bool):
-            raise TypeError(f"gradient_checkpointing must be a bool, got {type(value).__name__} {value!r}")
-        self.transformer.gradient_checkpointing = value
+        self.transformer.gradient_checkpointing = check_bool(value, "gradient_checkpointing")
         self.config["gradient_checkpointing"] = value
 
     def save_pretrained(self, directory, dtype: torch.dtype | None = None):

@@ -35,7 +35,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-from .checks import check_positive_int, check_tensor
+from .checks import check_bool, check_positive_int, check_tensor
 
 __all__ = ["stage_flops", "PeakMemory", "MemoryPrediction", "predict_memory", "measure_memory", "fake_encoder",
            "stage_times",
@@ -171,6 +171,20 @@ class MemoryPrediction:
                 f"(kept for backward {self.kept_for_backward / 1e9:.2f} GB; largest tensors: {biggest})")
 
 
+def _check_pass(training, dtype, optimizer) -> None:
+    """The options of the pass that ``predict_memory`` and ``measure_memory`` run."""
+    check_bool(training, "training")
+    check_bool(optimizer, "optimizer")
+    if dtype not in (None, torch.float32, torch.bfloat16, torch.float16):
+        raise ValueError(f"dtype must be None, torch.float32, torch.bfloat16 or torch.float16, got {dtype!r}")
+
+
+def _synchronizer(device):
+    """A function that waits until ``device`` has finished its queued work (a GPU runs its kernels
+    asynchronously), so that a timer read after it sees the work done; on the CPU there is nothing to wait for."""
+    return torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+
+
 def _check_device(device) -> torch.device:
     """A device this torch can pick kernels for: fake tensors on a GPU still need its runtime (without
     it, torch aborts the whole process instead of raising)."""
@@ -225,11 +239,8 @@ def predict_memory(config: dict | None = None, batch: int = 1, length: int = 540
     The pass runs on fake tensors on ``device`` through the same kernels as a real one (on the CPU,
     the fused attention), so ``peak`` is what the real pass's tensors take.
     """
-    for flag, name in ((training, "training"), (checkpointing, "checkpointing"), (optimizer, "optimizer")):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be a bool, got {type(flag).__name__} {flag!r}")
-    if dtype not in (None, torch.float32, torch.bfloat16, torch.float16):
-        raise ValueError(f"dtype must be None, torch.float32, torch.bfloat16 or torch.float16, got {dtype!r}")
+    _check_pass(training, dtype, optimizer)
+    check_bool(checkpointing, "checkpointing")
     check_positive_int(batch, "batch")
     check_positive_int(length, "length")
     device = _check_device(device)
@@ -251,11 +262,7 @@ def measure_memory(model: nn.Module, music_features: torch.Tensor, *, training: 
     """
     from .transformer import SavedActivations
 
-    for flag, name in ((training, "training"), (optimizer, "optimizer")):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be a bool, got {type(flag).__name__} {flag!r}")
-    if dtype not in (None, torch.float32, torch.bfloat16, torch.float16):
-        raise ValueError(f"dtype must be None, torch.float32, torch.bfloat16 or torch.float16, got {dtype!r}")
+    _check_pass(training, dtype, optimizer)
     check_tensor(music_features, "music_features", ndim=3)
     device_type = music_features.device.type
     autocast = (torch.autocast(device_type, dtype=dtype) if dtype not in (None, torch.float32) else nullcontext())
@@ -294,7 +301,7 @@ def stage_times(model: nn.Module, music_features: torch.Tensor, repeats: int = 1
     check_tensor(music_features, "music_features", ndim=3)
     check_positive_int(repeats, "repeats")
     names = ["music_proj", "pos_encoding", "transformer", "pose_head", "face_head"]
-    sync = torch.cuda.synchronize if music_features.device.type == "cuda" else (lambda: None)
+    sync = _synchronizer(music_features.device)
     best = {name: float("inf") for name in names}
     starts: dict[str, float] = {}
     handles = []
@@ -333,7 +340,7 @@ def gemm_rate(dtype: torch.dtype = torch.float32, n: int = 5400, k: int = 1024, 
         raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     a = torch.randn(n, k, device=device).to(dtype)
     b = torch.randn(k, m, device=device).to(dtype)
-    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    sync = _synchronizer(device)
     best = float("inf")
     for _ in range(repeats + 1):
         sync()
@@ -351,7 +358,7 @@ def memory_bandwidth(nbytes: int = 2**28, repeats: int = 5, device: torch.device
     check_positive_int(repeats, "repeats")
     source = torch.ones(max(nbytes // 4, 1), device=device)
     target = torch.empty_like(source)
-    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    sync = _synchronizer(device)
     best = float("inf")
     for _ in range(repeats + 1):
         sync()

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from .arcface import ArcFaceLoss
-from .checks import check_int, check_real
+from .checks import check_bool, check_int, check_real
 from .model import M2PEncoder
 from .soft_argmax import coordinate_grid
 
@@ -82,8 +82,8 @@ class TrainConfig:
                 check_int(value, f.name, 0 if f.name.endswith(("seed", "steps")) else 1)
             elif f.type == "float":
                 check_real(value, f.name, 0)
-            elif f.type == "bool" and not isinstance(value, bool):
-                raise TypeError(f"{f.name} must be a bool, got {type(value).__name__} {value!r}")
+            elif f.type == "bool":
+                check_bool(value, f.name)
         check_real(self.dropout, "dropout", 0, 1, high_open=True)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")

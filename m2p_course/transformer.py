@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .checks import check_positive_int, check_real
+from .checks import check_bool, check_positive_int, check_real
 
 __all__ = ["build_transformer_encoder", "TransformerEncoder", "TransformerEncoderLayer", "SavedActivations"]
 
@@ -123,9 +123,7 @@ def build_transformer_encoder(d_model: int = 1024, nhead: int = 8, dim_feedforwa
                         (num_layers, "num_layers")):
         check_positive_int(value, name)
     check_real(dropout, "dropout", 0, 1, high_open=True)
-    if not isinstance(gradient_checkpointing, bool):
-        raise TypeError(f"gradient_checkpointing must be a bool, got {type(gradient_checkpointing).__name__} "
-                        f"{gradient_checkpointing!r}")
+    check_bool(gradient_checkpointing, "gradient_checkpointing")
     if d_model % nhead:
         raise ValueError(f"hidden size {d_model} must be divisible by the number of heads {nhead}")
     layer = TransformerEncoderLayer(

@@ -211,3 +211,18 @@ def test_check_padding_mask():
     with pytest.raises(ValueError, match=r"^padding_mask must have shape \[B, T\] = \(2, 3\), got \(2, 2\)$"):
         check_padding_mask(mask, 2, 3)
     assert check_padding_mask(torch.ones(2, 2, dtype=torch.bool, device="meta"), 2, 2).is_meta
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_check_bool_returns_a_bool(value):
+    from m2p_course.checks import check_bool
+
+    assert check_bool(value, "flag") is value
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", None, np.bool_(True), torch.tensor(True)])
+def test_check_bool_rejects_what_is_not_a_python_bool(value):
+    from m2p_course.checks import check_bool
+
+    with pytest.raises(TypeError, match=r"flag must be a bool, got "):
+        check_bool(value, "flag")

@@ -34,7 +34,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from ..checks import check_positive_int, check_real
+from ..checks import check_bool, check_positive_int, check_real
 from ._panel import panel
 
 __all__ = ["MEMORY_BUDGETS", "predicted_memory", "memory_plan", "plan_table", "plot_memory",
@@ -61,9 +61,8 @@ def _check_settings(frames, batch, training, checkpointing, precision, dropout, 
         raise ValueError(f"frames must be at most {MAX_FRAMES} (5 minutes at 30 fps), got {frames}")
     if batch > MAX_BATCH:
         raise ValueError(f"batch must be at most {MAX_BATCH}, got {batch}")
-    for flag, name in ((training, "training"), (checkpointing, "checkpointing")):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be a bool, got {type(flag).__name__} {flag!r}")
+    check_bool(training, "training")
+    check_bool(checkpointing, "checkpointing")
     if precision not in _PRECISIONS:
         raise ValueError(f"precision must be one of {list(_PRECISIONS)}, got {precision!r}")
     dropout = check_real(dropout, "dropout", 0, 1, high_open=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
-from ..checks import check_positive_int, check_real
+from ..checks import check_bool, check_positive_int, check_real
 from ..performance import STAGES, stage_flops
 from ._panel import panel
 
@@ -33,9 +33,8 @@ MAX_BATCH = 64
 
 
 def _check_mode(training, checkpointing) -> None:
-    for flag, name in ((training, "training"), (checkpointing, "checkpointing")):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, got {type(flag).__name__} {flag!r}")
+    check_bool(training, "training")
+    check_bool(checkpointing, "checkpointing")
     if checkpointing and not training:
         raise ValueError("checkpointing only changes a training step; got checkpointing=True with training=False")
 

@@ -47,7 +47,7 @@ def test_cost_table_text():
 
 @pytest.mark.parametrize("kwargs, error, fragment", [
     (dict(length=0), ValueError, "length must be a positive int"),
-    (dict(length=10, training="yes"), TypeError, "training must be True or False, got str"),
+    (dict(length=10, training="yes"), TypeError, "training must be a bool, got str 'yes'"),
     (dict(length=10, checkpointing=True), ValueError, "checkpointing only changes a training step"),
     (dict(length=10, rate=0.0), ValueError, "rate must be"),
 ])
