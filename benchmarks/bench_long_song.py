@@ -35,6 +35,8 @@ import time
 
 import torch
 
+from m2p_course.performance import gemm_rate, stage_flops  # the bound: FLOPs / this machine's GEMM rate
+
 FULL = {}
 TINY = dict(music_input_dim=48, hidden_dim=32, num_heads=4, num_layers=1)
 
@@ -124,16 +126,7 @@ def run_child(spec: dict) -> dict:
 def forward_flops(length: int, **config) -> float:
     """Multiply-add FLOPs (2 per MAC) of one forward pass of a clip of ``length`` frames (B = 1):
     ``m2p_course.performance.stage_flops``, summed over the stages."""
-    from m2p_course.performance import stage_flops
-
     return float(sum(stage_flops(length, **config).values()))
-
-
-def gemm_rate(dtype: torch.dtype, **kwargs) -> float:
-    """FLOP/s of this machine's matrix multiply at the feed-forward's shapes: ``m2p_course.performance.gemm_rate``."""
-    from m2p_course.performance import gemm_rate as rate
-
-    return rate(dtype, **kwargs)
 
 
 # -----------------------------------------------------------------------------
