@@ -20,6 +20,8 @@ The encoder's stages, in the order the music flows through them::
     checkpoint              save/from_pretrained       safetensors + JSON; pretrained(): the shipped model
     inference               predict_dance              a whole song in cross-faded windows -> [T, 134, 2]
     performance             stage_flops, predict_memory FLOPs by stage; memory known before a pass runs
+    recordings, real_music  real music: the catalogue of recordings (fetched, never downloaded at run time),
+                            any recording as a training pair, a model's dance to one measured
 
 Shared helpers::
 

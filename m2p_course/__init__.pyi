@@ -91,6 +91,20 @@ from .positional import (
 from .projection import (
     MusicProjection as MusicProjection,
 )
+from .real_music import (
+    RecordingDance as RecordingDance,
+    RecordingDanceDataset as RecordingDanceDataset,
+    analyse_music as analyse_music,
+    dance_for_recording as dance_for_recording,
+    dance_recording as dance_recording,
+    dancer_for_tempo as dancer_for_tempo,
+)
+from .recordings import (
+    Recording as Recording,
+    available_recordings as available_recordings,
+    recordings as recordings,
+    sample_path as sample_path,
+)
 from .shapes import (
     ShapeRow as ShapeRow,
     ShapeTrace as ShapeTrace,
@@ -119,8 +133,10 @@ from .synthetic.dataset import (
 )
 from .synthetic.metrics import (
     beat_alignment_score as beat_alignment_score,
+    dance_tempo as dance_tempo,
     joint_speed as joint_speed,
     kinematic_beats as kinematic_beats,
+    on_tempo as on_tempo,
 )
 from .synthetic.music import (
     DEFAULT_SONG as DEFAULT_SONG,

@@ -58,6 +58,8 @@ class TrainConfig:
     window: int = 120                # frames per training crop (4 s at 30 fps); inference uses the same
     data_seed: int = 0
     val_seed: int = 1_000_000
+    real_music: bool = False         # add the training recordings' pairs (m2p_course.real_music): they must be
+                                     # fetched first (tools/fetch_recordings.py); the shipped model was trained so
     # optimisation
     batch_size: int = 16             # the global batch: split over the processes
     lr: float = 2e-3
@@ -74,6 +76,8 @@ class TrainConfig:
     precision: str = "fp32"          # "bf16": autocast (CPU or GPU); "fp16": autocast + GradScaler (GPU)
     seed: int = 0
     eval_every: int = 500            # steps between validations (an "epoch": 8000 crops, 50 of each song)
+    feature_dropout: float = 0.0     # per crop, each of the timbre / harmony / onset groups is zeroed with this
+                                     # chance (``drop_feature_groups``): the beat and the tempo must carry the dance
 
     def __post_init__(self):
         for f in fields(self):
@@ -85,6 +89,7 @@ class TrainConfig:
             elif f.type == "bool":
                 check_bool(value, f.name)
         check_real(self.dropout, "dropout", 0, 1, high_open=True)
+        check_real(self.feature_dropout, "feature_dropout", 0, 1, high_open=True)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.window > int(self.seconds * 30):
@@ -100,13 +105,46 @@ class TrainConfig:
 # data
 
 
-def load_data(config: TrainConfig, cache_dir=None):
-    """(train, val) SyntheticDanceDatasets: different seeds, so the validation songs are unheard."""
+class MixedDanceDataset:
+    """Synthetic clips, then the real recordings' clips, as one dataset (items of the same shape)."""
+
+    def __init__(self, synthetic, recorded):
+        self.parts = (synthetic, recorded)
+        self.num_dancers = synthetic.num_dancers
+        self.num_recorded = len(recorded)
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def __getitem__(self, i: int) -> dict:
+        first = len(self.parts[0])
+        return self.parts[0][i] if i < first else self.parts[1][i - first]
+
+
+def load_data(config: TrainConfig, cache_dir=None, recordings_dir=None):
+    """(train, val): SyntheticDanceDatasets of different seeds, so the validation songs are unheard.
+
+    With ``config.real_music`` the training set also holds the clips of every training recording
+    (``RecordingDanceDataset``, role "train" of m2p_course.recordings, from ``recordings_dir``); the
+    validation set stays synthetic. The evaluation recordings are never among them.
+    """
     from .synthetic.dataset import SyntheticDanceDataset
 
     kwargs = dict(seconds=config.seconds, cache_dir=cache_dir)
-    return (SyntheticDanceDataset(config.train_clips, seed=config.data_seed, **kwargs),
-            SyntheticDanceDataset(config.val_clips, seed=config.val_seed, **kwargs))
+    train_set = SyntheticDanceDataset(config.train_clips, seed=config.data_seed, **kwargs)
+    val_set = SyntheticDanceDataset(config.val_clips, seed=config.val_seed, **kwargs)
+    if config.real_music:
+        from .real_music import RecordingDanceDataset
+        from .recordings import available_recordings, default_recordings_dir, recordings
+
+        found = available_recordings("train", recordings_dir)
+        if len(found) < len(recordings("train")):
+            where = recordings_dir or default_recordings_dir()
+            raise FileNotFoundError(f"real_music needs the {len(recordings('train'))} training recordings in {where}, "
+                                    f"found {len(found)}: run `python tools/fetch_recordings.py` first")
+        recorded = RecordingDanceDataset(found, recordings_dir, seconds=config.seconds, cache_dir=cache_dir)
+        train_set = MixedDanceDataset(train_set, recorded)
+    return train_set, val_set
 
 
 def stacked(dataset) -> dict:
@@ -116,6 +154,37 @@ def stacked(dataset) -> dict:
             "pose": torch.stack([it["pose"] for it in items]),
             "dancer": torch.stack([it["dancer"] for it in items]),
             "beat_frames": [it["beat_frames"].numpy() for it in items]}
+
+
+KEPT_GROUPS = ("beat", "local_tempo")   # never dropped: what a dance must follow on any music
+
+
+def drop_feature_groups(music: torch.Tensor, p: float, generator: torch.Generator, recipe=None) -> torch.Tensor:
+    """music [B, T, context * frame_dim] (the recipe's offset-major columns) -> a copy in which, for each
+    crop, every group but the beat and the tempo is zeroed (its mean, as the groups are z-scored) with
+    probability p, across the whole context window.
+
+    Real recordings sound nothing like the synthesiser; the beat tracker's output and the tempo do not
+    care. Without their timbre, harmony and onsets now and then, the model must learn to dance from
+    what every recording has.
+    """
+    from .features import DEFAULT_RECIPE
+
+    recipe = DEFAULT_RECIPE if recipe is None else recipe
+    check_real(p, "p", 0, 1)
+    if p == 0:
+        return music
+    b, t, dim = music.shape
+    if dim != recipe.dim:
+        raise ValueError(f"music must have the recipe's {recipe.dim} columns, got shape {tuple(music.shape)}")
+    keep = torch.ones(b, recipe.frame_dim, dtype=music.dtype)
+    for group in recipe.groups:
+        if group.name in KEPT_GROUPS:
+            continue
+        cols = recipe.group_columns(group.name)
+        dropped = torch.rand(b, generator=generator) < p
+        keep[dropped, cols] = 0.0
+    return (music.view(b, t, recipe.context, recipe.frame_dim) * keep[:, None, None, :]).view(b, t, dim)
 
 
 def random_crops(data: dict, batch_size: int, window: int, generator: torch.Generator) -> dict:
@@ -318,7 +387,8 @@ def train(config: TrainConfig = TrainConfig(), *, steps: int | None = None, minu
     """Train a model; with ``out``, rank 0 writes the model (config.json, model.safetensors), the state to
     resume from, training.json, metrics.json and loss.png.
 
-    steps / minutes: exactly one; with minutes the number of steps is set from the speed of the first 10.
+    steps / minutes: exactly one; with minutes the number of steps is set from the speed of the first 10,
+                     and set again after 200 (before the cosine has gone far), when the start-up no longer counts.
     data:            optional (train, val) datasets, to reuse ones already built
     resume:          a folder written by an earlier ``train(out=...)``: continue it up to ``steps``
     """
@@ -330,8 +400,8 @@ def train(config: TrainConfig = TrainConfig(), *, steps: int | None = None, minu
     bar = _progress(steps, progress and run.rank == 0, initial=run.step)
     run.plan_steps(steps)
     while run.step < run.total:
-        if steps is None and run.step == 10:         # minutes: the number of steps from the speed so far
-            run.plan_minutes(minutes)
+        if steps is None and run.step in (10, 200):  # minutes: the number of steps from the speed so far (the
+            run.plan_minutes(minutes)                 # first 10 include the start-up; by 200 the warm-up is done)
             bar.total = run.total
         batch = run.next_batch()                      # this process's share of the global batch
         loss, parts = train_step(run.wrapped, run.arcface, batch, run.optimizer, run.scheduler, run.scaler, config)
@@ -339,7 +409,7 @@ def train(config: TrainConfig = TrainConfig(), *, steps: int | None = None, minu
         bar.update(1)
         bar.set_postfix(loss=f"{run.history['loss'][-1]:.4f}")
         if run.rank == 0 and (run.step % config.eval_every == 0 or run.step == run.total):
-            figures = evaluate(run.model, run.train_data, run.val_data, config.window, run.mean_pose)
+            figures = evaluate(run.model, run.synthetic_train, run.val_data, config.window, run.mean_pose)
             run.history["val"].append({"step": run.step, **figures})
             bar.write(f"step {run.step}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
     bar.close()
@@ -365,6 +435,10 @@ class _Run:
         seed_everything(config.seed + self.rank)      # dropout differs per process, the batches do not
         train_set, val_set = data if data is not None else load_data(config, cache_dir)
         self.train_data, self.val_data = stacked(train_set), stacked(val_set)
+        # the dancers' centroids for evaluation come from the synthetic clips alone (a recording's dancer is
+        # its tempo band's; the held-out songs are synthetic)
+        synthetic = len(train_set) - getattr(train_set, "num_recorded", 0)
+        self.synthetic_train = {k: v[:synthetic] for k, v in self.train_data.items()}
         self.mean_pose = self.train_data["pose"].mean(dim=(0, 1))
         self.model, arcface = build_model(config, self.train_data["music"].shape[-1], train_set.num_dancers)
         if config.start_at_mean_pose:
@@ -398,6 +472,8 @@ class _Run:
 
     def next_batch(self) -> dict:
         batch = random_crops(self.train_data, self.config.batch_size, self.config.window, self.crops)
+        if self.config.feature_dropout > 0:
+            batch["music"] = drop_feature_groups(batch["music"], self.config.feature_dropout, self.crops)
         share = self.config.batch_size // self.world
         mine = slice(self.rank * share, (self.rank + 1) * share)
         return {k: v[mine].to(self.device) for k, v in batch.items()}
@@ -558,6 +634,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--resume", type=Path, default=None,
                         help="continue a run written by --out (its model, optimizer and step) up to --steps")
     parser.add_argument("--cache-dir", type=Path, default=None, help="where the synthetic dataset is cached")
+    parser.add_argument("--real-music", action="store_true", default=None,
+                        help="also train on the real recordings' pairs (fetch them first: tools/fetch_recordings.py; "
+                             "folder: $M2P_RECORDINGS or ~/.cache/m2p_course/recordings)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -575,7 +654,8 @@ def config_from_args(args) -> TrainConfig:
         if unknown:
             raise ValueError(f"--config {args.config} has unknown fields {unknown}; TrainConfig's are {sorted(known)}")
         base = replace(base, **values)
-    return with_overrides(base, batch_size=args.batch_size, seed=args.seed, precision=args.precision)
+    return with_overrides(base, batch_size=args.batch_size, seed=args.seed, precision=args.precision,
+                          real_music=getattr(args, "real_music", None))
 
 
 def run_command(args) -> int:

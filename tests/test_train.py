@@ -178,3 +178,42 @@ def test_two_processes_under_torchrun_follow_one_process(tmp_path, cache, config
     # Adam divides by sqrt(v): weights whose gradients are ~0 differ by up to lr a step, so compare what they do
     assert two["keypoint_error"] == pytest.approx(one["keypoint_error"], rel=1e-2)
     assert asdict(TrainConfig(**TINY)) == json.loads((tmp_path / "two" / "training.json").read_text())
+
+
+def test_real_music_needs_the_fetched_recordings(tmp_path, cache, monkeypatch, capsys):
+    monkeypatch.setenv("M2P_RECORDINGS", str(tmp_path / "no_recordings"))
+    with pytest.raises(FileNotFoundError, match="tools/fetch_recordings.py"):
+        load_data(TrainConfig(**TINY, real_music=True), cache_dir=cache)
+    assert main(["train", "--steps", "1", "--out", str(tmp_path / "o"), "--real-music", "--cache-dir", str(cache),
+                 "--quiet"]) == 2
+    assert "found 0: run `python tools/fetch_recordings.py` first" in capsys.readouterr().err
+
+
+def test_mixed_dataset_puts_the_recordings_after_the_synthetic_clips(cache):
+    from m2p_course.train import MixedDanceDataset
+
+    synthetic, _ = load_data(TrainConfig(**TINY), cache_dir=cache)
+    recorded = [{"music": torch.zeros(60, 4800), "pose": torch.zeros(60, 134, 2), "dancer": torch.tensor(3)}]
+    mixed = MixedDanceDataset(synthetic, recorded)
+    assert len(mixed) == len(synthetic) + 1 and mixed.num_recorded == 1 and mixed.num_dancers == 4
+    assert mixed[len(synthetic)] is recorded[0]
+    assert torch.equal(mixed[0]["pose"], synthetic[0]["pose"])
+
+
+def test_feature_dropout_zeroes_whole_groups_but_never_the_beat_or_the_tempo():
+    from m2p_course.features import DEFAULT_RECIPE
+    from m2p_course.train import drop_feature_groups
+
+    music = torch.randn(64, 6, 4800)
+    out = drop_feature_groups(music, 0.5, torch.Generator().manual_seed(0)).view(64, 6, 100, 48)
+    before = music.view(64, 6, 100, 48)
+    for name in ("beat", "local_tempo"):
+        cols = DEFAULT_RECIPE.group_columns(name)
+        assert torch.equal(out[..., cols], before[..., cols])
+    mfcc = DEFAULT_RECIPE.group_columns("mfcc")
+    zeroed = (out[..., mfcc] == 0).flatten(1).all(dim=1)                   # per crop: the whole group, or none
+    kept = torch.isclose(out[..., mfcc], before[..., mfcc]).flatten(1).all(dim=1)
+    assert torch.all(zeroed | kept) and 16 < zeroed.sum() < 48
+    assert drop_feature_groups(music, 0.0, torch.Generator()) is music
+    with pytest.raises(ValueError, match="4800 columns"):
+        drop_feature_groups(torch.zeros(2, 3, 48), 0.5, torch.Generator())

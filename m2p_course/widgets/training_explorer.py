@@ -74,6 +74,8 @@ class SongDance:
     beat_frames: [M] int64, the music's beats (frame indices)
     dancer:      the dancer's name
     fps:         frames per second
+    reference:   what `truth` is, for the pictures' titles ("the ground truth"; for a real recording,
+                 "the course's choreography": no dance was ever recorded to it)
     """
 
     name: str
@@ -82,6 +84,7 @@ class SongDance:
     beat_frames: np.ndarray
     dancer: str = ""
     fps: int = 30
+    reference: str = "the ground truth"
 
     def __post_init__(self):
         predicted, truth = _dance_pair(self.predicted, self.truth)
@@ -403,7 +406,7 @@ def comparison_gif(dance: SongDance, *, size: int = 240, every: int = 2) -> byte
         raise TypeError(f"dance must be a SongDance (from dance_songs), got {type(dance).__name__}")
     with tempfile.TemporaryDirectory() as folder:
         path = save_dance_gif(dance.predicted, Path(folder) / "dance.gif", fps=dance.fps, reference=dance.truth,
-                              titles=("the model", "the ground truth"), size=size, every=every,
+                              titles=("the model", dance.reference), size=size, every=every,
                               beats=dance.beat_frames)
         return path.read_bytes()
 
@@ -445,8 +448,8 @@ def comparison_html(dance: SongDance, audio=None, sr: int | None = None, *, size
                          f"got audio={'None' if audio is None else 'given'}, sr={sr!r}")
     max_sr = check_int(max_sr, "max_sr", 1000)
     gif = "data:image/gif;base64," + base64.b64encode(comparison_gif(dance, size=size, every=every)).decode("ascii")
-    caption = (f'<div style="font-size:small">{html_lib.escape(dance.name)}: the model (left) and the ground truth '
-               f"(right); the red dot flashes on the music's beats</div>")
+    caption = (f'<div style="font-size:small">{html_lib.escape(dance.name)}: the model (left) and '
+               f"{html_lib.escape(dance.reference)} (right); the red dot flashes on the music's beats</div>")
     if audio is None:
         return f'{caption}<img src="{gif}" alt="{html_lib.escape(dance.name)}">'
     audio, sr = _audio_at_most(audio, sr, max_sr)
