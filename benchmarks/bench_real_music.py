@@ -119,9 +119,8 @@ def main(argv=None) -> int:
     parser.add_argument("--figure", type=Path, default=HERE / "bench_real_music.png")
     args = parser.parse_args(argv)
 
-    from m2p_course.train import TrainConfig, load_data, stacked
-
     from m2p_course.recordings import available_recordings
+    from m2p_course.train import TrainConfig, load_data, stacked
 
     if not available_recordings("eval", args.recordings):
         sys.exit("no evaluation recordings: run `python tools/fetch_recordings.py` first")
