@@ -57,6 +57,11 @@ from .heads import (
     PoseHead as PoseHead,
     masked_mean as masked_mean,
 )
+from .i18n import (
+    LANGUAGES as LANGUAGES,
+    get_language as get_language,
+    set_language as set_language,
+)
 from .inference import (
     predict_dance as predict_dance,
 )
