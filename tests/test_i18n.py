@@ -129,3 +129,45 @@ def test_the_shipped_mo_is_compiled_from_the_po(catalog):
     mofile.write_mo(compiled, catalog)
     assert MO.read_bytes() == compiled.getvalue(), \
         "the .mo is stale: pybabel compile -d m2p_course/locale -D m2p_course"
+
+
+# The glossary's Korean terms (GLOSSARY.ko.md: one English term, one translation) in the catalogue.
+# Checked: the terms of several words, and the single words that are seldom also code; a term used as
+# code (a placeholder, `layer`, x.shape, weights @ v, "dropout should return ...") is not prose.
+GLOSSARY = ROOT / "GLOSSARY.ko.md"
+SINGLE_WORDS = {"heatmap", "keypoint", "joint", "embedding", "dancer", "choreography", "tempo", "temperature",
+                "padding", "dropout", "tensor", "dimension", "frame", "shape", "loss", "layer", "mask", "weights",
+                "training"}
+# what a translator might write instead of the glossary's term
+NOT_THE_GLOSSARYS = ["훈련", "모양", "드랍아웃", "웨이트", "히트 맵", "키 포인트", "조인트", "트랜스포머", "그라디언트",
+                     "메모리 초과", "포즈 헤드", "얼굴 헤드", "음악 피처", "음악 특성", "포지셔널", "피드 포워드",
+                     "검증 셋", "샘플 레이트", "연습문제", "해답"]
+
+
+def _glossary():
+    rows = [line.split("|")[1:3] for line in GLOSSARY.read_text().splitlines()
+            if line.startswith("| ") and "---" not in line][1:]
+    return [(re.sub(r"\s*\(.*\)", "", english.strip()), korean.strip().split(" (")[0]) for english, korean in rows]
+
+
+def _prose(text: str) -> str:
+    if _is_code(text):
+        return ""
+    text = re.sub(r"\{[^}]*\}|`[^`]*`", " ", text)
+    text = re.sub(r"\b\w+ should return\b", " ", text)                 # a student's function by its name
+    return re.sub(r"[\w.]*[_.(\[][\w.,()\[\] =*/+-]*", " ", text)        # calls, attributes, snake_case names
+
+
+def test_the_catalogue_uses_the_glossarys_terms(catalog):
+    terms = [(e, k) for e, k in _glossary() if " " in e or e in SINGLE_WORDS]
+    assert len(terms) > 30
+    wrong = []
+    for m in _entries(catalog):
+        prose = _prose(m.id if isinstance(m.id, str) else m.id[0])
+        for english, korean in terms:
+            used = re.search(rf"(?<![\w.]){re.escape(english)}(s|es)?(?![\w(=.@\[])", prose)
+            as_code = re.search(rf"(?<![\w.]){re.escape(english)}s? (x|@|\*|/) ", prose)
+            if used and not as_code and korean not in m.string:
+                wrong.append((english, korean, m.id, m.string))
+        wrong += [(other, "", m.id, m.string) for other in NOT_THE_GLOSSARYS if other in m.string]
+    assert wrong == []
