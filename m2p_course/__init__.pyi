@@ -57,6 +57,11 @@ from .heads import (
     PoseHead as PoseHead,
     masked_mean as masked_mean,
 )
+from .i18n import (
+    LANGUAGES as LANGUAGES,
+    get_language as get_language,
+    set_language as set_language,
+)
 from .inference import (
     predict_dance as predict_dance,
 )
@@ -102,7 +107,6 @@ from .real_music import (
 from .recordings import (
     Recording as Recording,
     available_recordings as available_recordings,
-    recordings as recordings,
     sample_path as sample_path,
 )
 from .shapes import (

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from .arcface import ArcFaceLoss
 from .checks import check_bool, check_int, check_real
+from .i18n import _
 from .model import M2PEncoder
 from .soft_argmax import coordinate_grid
 
@@ -621,23 +622,24 @@ def with_overrides(config: TrainConfig, **overrides) -> TrainConfig:
 def add_arguments(parser) -> None:
     """The options of ``m2p-course train`` (cli.py adds the sub-command)."""
     budget = parser.add_mutually_exclusive_group(required=True)
-    budget.add_argument("--minutes", type=float, help="train for about this long (steps set from the speed)")
-    budget.add_argument("--steps", type=int, help="train for exactly this many steps")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the model, metrics.json and loss.png")
+    budget.add_argument("--minutes", type=float, help=_("train for about this long (steps set from the speed)"))
+    budget.add_argument("--steps", type=int, help=_("train for exactly this many steps"))
+    parser.add_argument("--out", type=Path, required=True, help=_("folder for the model, metrics.json and loss.png"))
     parser.add_argument("--batch-size", type=int, default=None,
-                        help=f"the global batch, split over the processes (default {TrainConfig.batch_size})")
-    parser.add_argument("--seed", type=int, default=None, help=f"default {TrainConfig.seed}")
+                        help=_("the global batch, split over the processes (default {batch_size})").format(
+                            batch_size=TrainConfig.batch_size))
+    parser.add_argument("--seed", type=int, default=None, help=_("default {seed}").format(seed=TrainConfig.seed))
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
-                        help="fp32 (default), bf16 (autocast, CPU or GPU) or fp16 (GPU, with a GradScaler)")
+                        help=_("fp32 (default), bf16 (autocast, CPU or GPU) or fp16 (GPU, with a GradScaler)"))
     parser.add_argument("--config", type=Path, default=None,
-                        help="a JSON file of TrainConfig fields (e.g. a run's training.json); options override it")
+                        help=_("a JSON file of TrainConfig fields (e.g. a run's training.json); options override it"))
     parser.add_argument("--resume", type=Path, default=None,
-                        help="continue a run written by --out (its model, optimizer and step) up to --steps")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="where the synthetic dataset is cached")
+                        help=_("continue a run written by --out (its model, optimizer and step) up to --steps"))
+    parser.add_argument("--cache-dir", type=Path, default=None, help=_("where the synthetic dataset is cached"))
     parser.add_argument("--real-music", action="store_true", default=None,
-                        help="also train on the real recordings' pairs (fetch them first: tools/fetch_recordings.py; "
-                             "folder: $M2P_RECORDINGS or ~/.cache/m2p_course/recordings)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+                        help=_("also train on the real recordings' pairs (fetch them first: tools/fetch_recordings.py; "
+                               "folder: $M2P_RECORDINGS or ~/.cache/m2p_course/recordings)"))
+    parser.add_argument("--quiet", action="store_true", help=_("no progress bar"))
 
 
 def config_from_args(args) -> TrainConfig:
@@ -669,14 +671,15 @@ def run_command(args) -> int:
                    cache_dir=args.cache_dir, resume=args.resume)
     if result.rank == 0:
         m = result.metrics
-        print(f"trained {m['steps']} steps in {m['seconds']:.0f} s on {m['world_size']} process(es), "
-              f"final loss {m['final_loss']:.4f}")
+        print(_("trained {steps} steps in {seconds:.0f} s on {processes} process(es), final loss {loss:.4f}").format(
+            steps=m["steps"], seconds=m["seconds"], processes=m["world_size"], loss=m["final_loss"]))
         if "error_ratio" in m:
-            print(f"held-out songs: keypoint error {m['keypoint_error']:.4f} = {m['error_ratio']:.2f} x the mean "
-                  f"pose's; BAS {m['bas']:.3f} = {m['bas_ratio']:.2f} x the ground truth's; "
-                  f"dancers identified {m['dancer_accuracy']:.0%}")
+            print(_("held-out songs: keypoint error {error:.4f} = {error_ratio:.2f} x the mean pose's; BAS {bas:.3f} = "
+                    "{bas_ratio:.2f} x the ground truth's; dancers identified {accuracy:.0%}").format(
+                error=m["keypoint_error"], error_ratio=m["error_ratio"], bas=m["bas"], bas_ratio=m["bas_ratio"],
+                accuracy=m["dancer_accuracy"]))
         for name in ("config.json", "model.safetensors", "metrics.json", "loss.png"):
-            print(f"wrote {Path(args.out) / name}")
+            print(_("wrote {path}").format(path=Path(args.out) / name))
     _finish_distributed()
     return 0
 

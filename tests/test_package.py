@@ -41,18 +41,23 @@ def test_import_is_light():
 
 
 def test_a_built_wheel_holds_the_stubs_and_imports(tmp_path, build_wheel):
-    """A non-editable install: the wheel carries the __init__.pyi stubs lazy_loader reads."""
+    """A non-editable install: the wheel carries the __init__.pyi stubs lazy_loader reads, and the Korean
+    catalogue."""
     import zipfile
 
     wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"m2p_course/__init__.pyi", "m2p_course/widgets/__init__.pyi",
-            "m2p_course/synthetic/__init__.py", "m2p_course/synthetic/dataset.py"} <= names
+            "m2p_course/synthetic/__init__.py", "m2p_course/synthetic/dataset.py",
+            "m2p_course/locale/ko/LC_MESSAGES/m2p_course.mo", "m2p_course/data/hr3-desert-excerpt.ogg",
+            "m2p_course/data/README.md", "m2p_course/recordings.py", "m2p_course/real_music.py"} <= names
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     site = str(tmp_path / "site")
     code = (f"import sys; sys.path.insert(0, {site!r}); import m2p_course as m, m2p_course.widgets as w; "
             f"print(m.__file__.startswith({site!r}), len(m.__all__) == {len(m2p_course.__all__)}, "
-            "m.synth_music.__module__, w.shape_explorer_widget.__module__)")
+            "m.synth_music.__module__, w.shape_explorer_widget.__module__); "
+            "m.set_language('ko'); from m2p_course.i18n import _; print(_('device: {device}, seed: {seed}'))")
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True,
                          cwd=tmp_path).stdout
-    assert out.split() == ["True", "True", "m2p_course.synthetic.music", "m2p_course.widgets.shape_explorer"]
+    assert out.split() == ["True", "True", "m2p_course.synthetic.music", "m2p_course.widgets.shape_explorer",
+                           "장치:", "{device},", "시드:", "{seed}"]
