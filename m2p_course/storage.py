@@ -125,7 +125,7 @@ def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
 
 
 def header_shapes(path) -> dict[str, tuple[int, ...]]:
-    """Every tensor's shape in a safetensors file, read from its header alone (no tensor is loaded)."""
+    """Every tensor's shape in a safetensors file, from its header (the file is mapped, no tensor loaded)."""
     path = as_path(path, "path")
     try:
         with safe_open(path, framework="pt") as f:
