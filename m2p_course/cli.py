@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, OSError) as exc:                 # OSError: a file or folder that cannot be used
         print(f"m2p-course: error: {exc}", file=sys.stderr)
         return 2
 

@@ -61,3 +61,73 @@ def test_a_built_wheel_holds_the_stubs_and_imports(tmp_path, build_wheel):
                          cwd=tmp_path).stdout
     assert out.split() == ["True", "True", "m2p_course.synthetic.music", "m2p_course.widgets.shape_explorer",
                            "장치:", "{device},", "시드:", "{seed}"]
+
+
+def _imports_within_the_package() -> dict[str, set[str]]:
+    """Every m2p_course module -> the m2p_course modules it imports, anywhere in its code (a lazy import
+    inside a function counts: it is a dependency all the same), read with ast, nothing imported."""
+    import ast
+    from pathlib import Path
+
+    root = Path(m2p_course.__file__).parent
+    files = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([node.module] if node.module else []))
+                # `from .synthetic import dataset` imports the module synthetic.dataset; `from .model import X` model
+                found |= {f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names}
+        graph[name] = {target for target in found if target in files and target != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each a circle of imports."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while not component or component[-1] != node:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_circle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_among_the_package_modules():
+    graph = _imports_within_the_package()
+    assert len(graph) > 50 and {"m2p_course.storage"} <= graph["m2p_course.model"]
+    assert "m2p_course.model" in graph["m2p_course.checkpoint"]         # the one way: checkpoint -> model -> storage
+    assert not graph["m2p_course.storage"] & {"m2p_course.model", "m2p_course.checkpoint"}
+    assert _cycles(graph) == []
