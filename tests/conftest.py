@@ -4,6 +4,22 @@ import torch
 from m2p_course import M2PEncoder
 
 
+@pytest.fixture
+def korean():
+    """The package in Korean for one test (set_language), English again after it; fails the test if a
+    text it showed is missing from the catalogue."""
+    import matplotlib.pyplot as plt
+
+    from m2p_course import i18n
+
+    i18n.missing.clear()
+    i18n.set_language("ko")
+    yield
+    i18n.set_language("en")
+    plt.close("all")
+    assert sorted(i18n.missing) == [], "texts shown in Korean that the catalogue lacks"
+
+
 @pytest.fixture(scope="session")
 def full_model():
     """The guide's full-size encoder (89 M parameters), in eval mode, seeded."""

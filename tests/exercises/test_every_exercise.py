@@ -31,6 +31,9 @@ def test_every_notebook_has_two_to_four_exercises():
         assert 2 <= count <= 4, f"{name} has {count} questions"
 
 
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
 @pytest.mark.parametrize("module, question", QUESTIONS, ids=lambda x: x if isinstance(x, str) else x.name)
 def test_reference_answer_is_correct(module, question):
     result = question.evaluate(question.answer())
@@ -66,21 +69,6 @@ def test_printed_solution_runs_and_is_correct(module, question):
     assert defined, "the solution defines nothing"
     result = question.evaluate(namespace[defined[-1]])
     assert result.outcome is Outcome.CORRECT, result
-
-
-@pytest.fixture
-def korean():
-    """Korean for one test; fails it if a text shown was missing from the catalogue."""
-    from m2p_course import i18n
-
-    i18n.missing.clear()
-    i18n.set_language("ko")
-    yield
-    i18n.set_language("en")
-    assert sorted(i18n.missing) == [], "texts shown in Korean that the catalogue lacks"
-
-
-HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 @pytest.mark.parametrize("module, question", QUESTIONS, ids=lambda x: x if isinstance(x, str) else x.name)

@@ -7,7 +7,6 @@ inputs, and every text it shows must come from the catalogue.
 import re
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -33,6 +32,7 @@ from m2p_course.widgets import (
 from m2p_course.widgets.training_explorer import SongDance
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
 # descriptions that are symbols or code, the same in every language
 SYMBOLS = {"d_k", "T", "d_model", "H = W"}
 
@@ -77,15 +77,6 @@ def _walk(widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _walk(child)
-
-
-@pytest.fixture
-def korean():
-    i18n.missing.clear()
-    i18n.set_language("ko")
-    yield
-    i18n.set_language("en")
-    plt.close("all")
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
