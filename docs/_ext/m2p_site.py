@@ -1,0 +1,121 @@
+"""The course site's own Sphinx extension (docs/conf.py loads it).
+
+- Links to repository files that are not pages of the site (``CONTRIBUTING.md``,
+  ``benchmarks/bench_long_song.py``, ``tools/colab/``) point at the file on GitHub, so README.md
+  and the pages in docs/ link the same way on GitHub and on the site.
+- A stored notebook's widget (a view with no state: only a live kernel draws it) shows a note
+  saying so, where the page would otherwise show nothing.
+- The language switch: each page gets ``edition_switch``, the same page in every other edition
+  (a notebook of the same file name, or that edition's front page), for
+  ``_templates/edition-switch.html``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def repository_path(docname: str, target: str) -> str | None:
+    """The repository path that ``target`` names, from the page ``docname``, or None if it is no path.
+
+    The site's sources mirror the repository, so a page's docname is its file's path there.
+    """
+    path = target.split("#", 1)[0]
+    if not path or SCHEME.match(path) or path.startswith(("/", "#")):
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(docname), path))
+    return None if joined == ".." or joined.startswith("../") else joined
+
+
+def github_url(repository: str, branch: str, path: str, is_dir: bool) -> str:
+    return f"{repository}/{'tree' if is_dir else 'blob'}/{branch}/{path}"
+
+
+class RepositoryLinks(SphinxTransform):
+    """A myst link to a repository file that is not a page becomes a link to it on GitHub."""
+
+    default_priority = 200
+
+    def apply(self) -> None:
+        config, root = self.config, Path(self.config.m2p_root)
+        for node in list(self.document.findall(addnodes.pending_xref)) + list(
+                self.document.findall(addnodes.download_reference)):
+            if node.get("reftype") != "myst" or node.get("refdomain") not in (None, ""):
+                continue                                   # a page, a label, or not from Markdown
+            path = repository_path(node.get("refdoc", self.env.docname), node["reftarget"])
+            if path is None or not (root / path).exists():
+                continue                                   # myst warns about it: the strict build fails
+            anchor = node["reftarget"].partition("#")[2]
+            url = github_url(config.m2p_repository, config.m2p_branch, path, (root / path).is_dir())
+            reference = nodes.reference("", "", *node.children, refuri=url + (f"#{anchor}" if anchor else ""),
+                                        internal=False, classes=["m2p-repository-file"])
+            node.replace_self(reference)
+
+
+WIDGET_VIEW = '<script type="application/vnd.jupyter.widget-view+json">'
+WIDGET_NOTE = {
+    "en": "An interactive widget is here. It needs a running Python kernel: open this notebook in Colab "
+          "(the rocket button at the top of the page) or in Jupyter, and run it.",
+    "ko": "여기에는 직접 움직여 볼 수 있는 위젯이 있습니다. 위젯은 파이썬 커널이 실행 중일 때만 그려지므로, "
+          "페이지 위쪽의 로켓 버튼으로 Colab에서 열거나 Jupyter에서 노트북을 실행해 보세요.",
+}
+
+
+class WidgetNote(SphinxPostTransform):
+    """After myst-nb picks each output's mime type (priority 4): a widget view becomes a note."""
+
+    default_priority = 5
+    formats = ("html",)
+
+    def run(self, **kwargs) -> None:
+        note = WIDGET_NOTE.get(self.config.language, WIDGET_NOTE["en"])
+        for node in list(self.document.findall(nodes.raw)):
+            if node.astext().startswith(WIDGET_VIEW):
+                node.replace_self(nodes.paragraph(note, note, classes=["m2p-widget-note"]))
+
+
+def counterpart(pagename: str, edition: dict, other: dict, root: Path) -> str:
+    """The page of ``other`` that shows what ``pagename`` of ``edition`` shows."""
+    prefix = edition["notebooks"] + "/"
+    if pagename.startswith(prefix):
+        name = pagename[len(prefix):]
+        if (root / other["notebooks"] / f"{name}.ipynb").exists():
+            return f"{other['notebooks']}/{name}"
+    return "index"
+
+
+def relative_url(from_page: str, to_page: str) -> str:
+    return posixpath.relpath(to_page + ".html", posixpath.dirname(from_page) or ".")
+
+
+def edition_switch(app, pagename, templatename, context, doctree) -> None:
+    editions = app.config.m2p_editions
+    current = next(e for e in editions if e["language"] == app.config.m2p_edition)
+    root = Path(app.config.m2p_root)
+    here = posixpath.join(current["output"], pagename)
+    switch = []
+    for other in editions:
+        if other is current:
+            continue
+        there = posixpath.join(other["output"], counterpart(pagename, current, other, root))
+        switch.append({"language": other["language"], "label": other["label"], "url": relative_url(here, there)})
+    context["edition_switch"] = switch
+
+
+def setup(app):
+    for name, default in (("m2p_editions", []), ("m2p_edition", "en"), ("m2p_repository", ""),
+                          ("m2p_branch", "main"), ("m2p_root", "")):
+        app.add_config_value(name, default, "html")
+    app.add_transform(RepositoryLinks)
+    app.add_post_transform(WidgetNote)
+    app.connect("html-page-context", edition_switch)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
