@@ -66,10 +66,28 @@ def test_pyproject_without_the_value_is_a_clear_error(tmp_path):
         course_config.repository_url(tmp_path / "pyproject.toml")
 
 
+def test_readme_links_to_the_repository_on_github_colab_and_pages():
+    found = course_config.readme_repositories((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(found) >= 14                  # the site twice, a Colab link per notebook
+    assert set(found) == {("m2p-course", "m2p-course")}
+
+
+def test_readme_links_are_found_and_moved_whatever_their_kind():
+    text = ("[site](https://m2p-course.github.io/m2p-course/) <https://github.com/m2p-course/m2p-course>\n"
+            "[open](https://colab.research.google.com/github/m2p-course/m2p-course/blob/main/notebooks/07_x.ipynb)\n"
+            "https://github.com/m2p-course/m2p-course")
+    assert course_config.readme_repositories(text) == [("m2p-course", "m2p-course")] * 4
+    moved = course_config.with_readme_repository(text, "https://github.com/Teacher/fork")
+    assert moved == ("[site](https://teacher.github.io/fork/) <https://github.com/Teacher/fork>\n"
+                     "[open](https://colab.research.google.com/github/Teacher/fork/blob/main/notebooks/07_x.ipynb)\n"
+                     "https://github.com/Teacher/fork")
+
+
 @pytest.fixture
 def fork(tmp_path):
-    """A copy of pyproject.toml and two notebooks, one of them in a second edition's folder."""
+    """A copy of pyproject.toml, README.md and two notebooks, one of them in a second edition's folder."""
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
     (tmp_path / "notebooks" / "ko").mkdir(parents=True)
     shutil.copy(NOTEBOOKS[0], tmp_path / "notebooks" / NOTEBOOKS[0].name)
     shutil.copy(NOTEBOOKS[3], tmp_path / "notebooks" / "ko" / NOTEBOOKS[3].name)
@@ -80,7 +98,10 @@ def test_one_command_points_a_fork_everywhere_and_changes_nothing_else(fork, cap
     url = "https://github.com/teacher/m2p-fork"
     before = {p: json.loads(p.read_text(encoding="utf-8")) for p in course_config.notebook_paths(fork)}
     assert set_repository.main([url], root=fork) == 0
-    assert "3 files changed" in capsys.readouterr().out
+    assert "4 files changed" in capsys.readouterr().out
+    readme = (fork / "README.md").read_text(encoding="utf-8")
+    assert "colab.research.google.com/github/teacher/m2p-fork/blob/main/notebooks/" in readme
+    assert "https://teacher.github.io/m2p-fork/" in readme and "m2p-course/m2p-course" not in readme
     assert course_config.repository_url(fork / "pyproject.toml") == url
     for path, old in before.items():
         new = json.loads(path.read_text(encoding="utf-8"))
@@ -102,6 +123,13 @@ def test_the_check_fails_on_a_notebook_that_disagrees(fork, capsys):
     nbformat.write(nb, path)
     assert set_repository.main([], root=fork) == 1
     assert f"notebooks/ko/{path.name}: installs from https://github.com/someone/else" in capsys.readouterr().err
+
+
+def test_the_check_fails_on_a_readme_link_that_disagrees(fork, capsys):
+    readme = fork / "README.md"
+    readme.write_text(readme.read_text() + "\n[old](https://github.com/someone/else)\n")
+    assert set_repository.main([], root=fork) == 1
+    assert "README.md: links to someone/else" in capsys.readouterr().err
 
 
 def test_a_bad_url_changes_nothing(fork, capsys):

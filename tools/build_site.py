@@ -147,7 +147,7 @@ def build(strict: bool = False, root: Path = ROOT, site: Path = SITE, sources: P
         command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(DOCS), "-d",
                    str(BUILD / "site-doctrees" / edition.language), str(folder), str(site / edition.output)]
         if strict:
-            command[4:4] = ["-W", "--keep-going"]
+            command[3:3] = ["-W", "--keep-going"]
         start = time.monotonic()
         subprocess.run(command, env=env, check=True)
         print(f"{edition.label} edition: {len(edition.notebook_names(root))} notebooks -> "

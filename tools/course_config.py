@@ -61,6 +61,37 @@ def pages_url(url: str) -> str:
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
+# README's links to the repository: on GitHub, Colab's view of it, its GitHub Pages site
+README_LINK = re.compile(r"https://(?:github\.com|colab\.research\.google\.com/github)/(?P<owner>[A-Za-z0-9-]+)/"
+                         r"(?P<name>[A-Za-z0-9._-]+?)(?=[/)>\s]|$)"
+                         r"|https://(?P<pages_owner>[a-z0-9-]+)\.github\.io/(?P<pages_name>[A-Za-z0-9._-]+?)(?=[/)>\s]|$)")
+
+
+def readme_paths(root: Path = ROOT) -> list[Path]:
+    """README.md and each edition's README.<lang>.md."""
+    return sorted(Path(root).glob("README*.md"))
+
+
+def readme_repositories(text: str) -> list[tuple[str, str]]:
+    """Every (owner, name) that a README's GitHub, Colab or GitHub Pages links name."""
+    found = []
+    for match in README_LINK.finditer(text):
+        owner, name = (match["owner"], match["name"]) if match["owner"] else (match["pages_owner"], match["pages_name"])
+        found.append((owner.lower(), name))
+    return found
+
+
+def with_readme_repository(text: str, url: str) -> str:
+    """A README's text with every GitHub, Colab and GitHub Pages link moved to ``url``'s repository."""
+    owner, name = github_parts(url)
+
+    def move(match: re.Match) -> str:
+        if match["owner"]:
+            return match[0][: match.start("owner") - match.start()] + f"{owner}/{name}"
+        return f"https://{owner.lower()}.github.io/{name}"
+    return README_LINK.sub(move, text)
+
+
 def notebook_paths(root: Path = ROOT) -> list[Path]:
     """Every course notebook: ``notebooks/*.ipynb`` and each edition's ``notebooks/<lang>/*.ipynb``."""
     folder = Path(root) / "notebooks"

@@ -8,7 +8,9 @@ The URL is ``[project.urls] Repository`` in ``pyproject.toml``; the site's Colab
 from it. Every notebook (``notebooks/*.ipynb``, and each edition's ``notebooks/<lang>/*.ipynb``)
 repeats it once, in its first code cell's Colab-only install line
 ``"m2p-course @ git+<URL>"``; this tool rewrites that line and nothing else (the outputs are
-untouched: the line runs on Colab only). ``tests/test_repository_url.py`` checks that they agree.
+untouched: the line runs on Colab only). README.md (and each README.<lang>.md) links to the repository
+on GitHub, on Colab and on GitHub Pages; those links move too. ``tests/test_repository_url.py``
+checks that they all agree.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def disagreements(root: Path, url: str) -> list[str]:
             continue
         if found != url:
             problems.append(f"{path.relative_to(root)}: installs from {found}")
+    expected = tuple(part.lower() for part in course_config.github_parts(url))
+    for path in course_config.readme_paths(root):
+        for owner, name in course_config.readme_repositories(path.read_text(encoding="utf-8")):
+            if (owner, name.lower()) != expected:
+                problems.append(f"{path.relative_to(root)}: links to {owner}/{name}")
     return problems
 
 
@@ -50,6 +57,12 @@ def set_repository(root: Path, url: str) -> list[Path]:
         nb = nbformat.read(path, as_version=4)
         if course_config.with_repository(nb, url):
             nbformat.write(nb, path)
+            changed.append(path)
+    for path in course_config.readme_paths(root):
+        old = path.read_text(encoding="utf-8")
+        new = course_config.with_readme_repository(old, url)
+        if new != old:
+            path.write_text(new, encoding="utf-8")
             changed.append(path)
     return changed
 

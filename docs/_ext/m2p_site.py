@@ -41,20 +41,44 @@ def github_url(repository: str, branch: str, path: str, is_dir: bool) -> str:
 
 
 class RepositoryLinks(SphinxTransform):
-    """A myst link to a repository file that is not a page becomes a link to it on GitHub."""
+    """A myst link to a repository file that is not a page of this edition becomes a link to GitHub;
+    a link to an edition's front page (README.md, README.ko.md) goes to that edition's index."""
 
     default_priority = 200
 
     def apply(self) -> None:
         config, root = self.config, Path(self.config.m2p_root)
+        editions = config.m2p_editions
+        current = next((e for e in editions if e["language"] == config.m2p_edition), None)
+        fronts = {posixpath.splitext(e["front"])[0]: e for e in editions}
         for node in list(self.document.findall(addnodes.pending_xref)) + list(
                 self.document.findall(addnodes.download_reference)):
-            if node.get("reftype") != "myst" or node.get("refdomain") not in (None, ""):
-                continue                                   # a page, a label, or not from Markdown
-            path = repository_path(node.get("refdoc", self.env.docname), node["reftarget"])
+            if node.get("reftype") != "myst":
+                continue
+            refdoc = node.get("refdoc", self.env.docname)
+            if node.get("refdomain") == "doc":             # a Markdown file or a notebook
+                docname = node["reftarget"]
+                if docname in self.env.found_docs:
+                    continue                               # a page of this edition
+                if docname in fronts and current is not None:
+                    front = fronts[docname]
+                    if front is current:
+                        node["reftarget"] = "index"
+                        continue
+                    url = relative_url(posixpath.join(current["output"], refdoc),
+                                       posixpath.join(front["output"], "index"))
+                    node.replace_self(nodes.reference("", "", *node.children, refuri=url, internal=False))
+                    continue
+                path = next((docname + suffix for suffix in config.source_suffix
+                             if (root / (docname + suffix)).exists()), None)
+                anchor = node.get("reftargetid") or ""
+            elif node.get("refdomain") in (None, ""):      # a path that is no page
+                path = repository_path(refdoc, node["reftarget"])
+                anchor = node["reftarget"].partition("#")[2]
+            else:
+                continue
             if path is None or not (root / path).exists():
                 continue                                   # myst warns about it: the strict build fails
-            anchor = node["reftarget"].partition("#")[2]
             url = github_url(config.m2p_repository, config.m2p_branch, path, (root / path).is_dir())
             reference = nodes.reference("", "", *node.children, refuri=url + (f"#{anchor}" if anchor else ""),
                                         internal=False, classes=["m2p-repository-file"])
