@@ -40,6 +40,7 @@ nb_execution_mode = "off"
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 nb_output_stderr = "show"
+highlight_language = "text"                           # a fence without a language is a diagram, not code
 mathjax_path = "mathjax/tex-chtml.js"                 # a local MathJax 3 (tools/build_site.py), no CDN
 suppress_warnings = ["mystnb.unknown_mime_type"]
 

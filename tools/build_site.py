@@ -2,7 +2,7 @@
 """Build the course's website from the stored notebooks, with Sphinx, myst-nb and sphinx-book-theme.
 
     python tools/build_site.py            # build/site/index.html (and build/site/ko/ for the Korean edition)
-    python tools/build_site.py --strict   # warnings are errors (the site check builds this way)
+    python tools/build_site.py --strict   # warnings are errors (so does M2P_SITE_STRICT=1: .ci/site-check)
 
 Nothing is executed: the pages show the outputs stored in the notebooks, the ones CI checked.
 Each edition is a Sphinx project assembled in ``build/site-src/<language>/`` (git ignores build/) out
@@ -158,7 +158,8 @@ def build(strict: bool = False, root: Path = ROOT, site: Path = SITE, sources: P
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strict", action="store_true", help="fail on any Sphinx warning")
+    parser.add_argument("--strict", action="store_true", default=os.environ.get("M2P_SITE_STRICT") == "1",
+                        help="fail on any Sphinx warning (the default when M2P_SITE_STRICT=1)")
     args = parser.parse_args(argv)
     start = time.monotonic()
     try:
