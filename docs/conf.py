@@ -56,6 +56,7 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "article_header_end": ["edition-switch.html", "article-header-buttons.html"],
     "navigation_with_keys": False,
+    "footer_content_items": ["copyright.html"],
 }
 html_context = {"default_mode": "light"}
 html_last_updated_fmt = None

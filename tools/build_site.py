@@ -54,6 +54,7 @@ class Edition:
     output: str            # its folder under build/site/ ("" for the first edition)
     front: str             # its front page's Markdown file, relative to the repository
     pages: tuple[str, ...] = ()  # further pages (docnames), shown after the notebooks
+    captions: tuple[str, str] = ("Notebooks", "Guides")  # the sidebar's two parts, in that language
 
     def notebook_names(self, root: Path = ROOT) -> list[str]:
         return sorted(p.name for p in (root / self.notebooks).glob("*.ipynb"))
@@ -61,7 +62,7 @@ class Edition:
 
 EDITIONS = [
     Edition("en", "English", "notebooks", "", "README.md", tuple(DOC_PAGES)),
-    Edition("ko", "한국어", "notebooks/ko", "ko", "README.ko.md", ("GLOSSARY.ko",)),
+    Edition("ko", "한국어", "notebooks/ko", "ko", "README.ko.md", ("GLOSSARY.ko",), ("노트북", "더 읽을거리")),
 ]
 
 
@@ -84,7 +85,7 @@ def front_page(edition: Edition, root: Path = ROOT) -> str:
         lines += [f"# m2p-course ({edition.label})", ""]
     notebooks = [f"{edition.notebooks}/{Path(name).stem}" for name in edition.notebook_names(root)]
     pages = [page for page in edition.pages if (root / f"{page}.md").exists()]
-    for caption, entries in (("Notebooks", notebooks), ("Guides", pages)):
+    for caption, entries in zip(edition.captions, (notebooks, pages), strict=True):
         if entries:
             lines += ["```{toctree}", ":hidden:", f":caption: {caption}", ":maxdepth: 1", "", *entries, "```", ""]
     return "\n".join(lines)

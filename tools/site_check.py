@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import functools
 import html.parser
+import posixpath
 import sys
 import tempfile
 import threading
@@ -285,11 +286,11 @@ class Checker:
                 self.report.fail(path, f"no language switch to {other['label']}")
                 continue
             notebook = notebook_of_page(path, self.editions)
-            expected = f"{other['output']}/index.html"
+            expected = posixpath.join(other["output"], "index.html")
             if notebook is not None:
                 counterpart = f"{other['notebooks']}/{Path(notebook).name}"
                 if (ROOT / counterpart).exists():
-                    expected = f"{other['output']}/{counterpart[:-len('.ipynb')]}.html"
+                    expected = posixpath.join(other["output"], counterpart[:-len(".ipynb")] + ".html")
             target = internal_target(switch[other["language"]], path, self.server.origin)
             if target is None or target[0] != expected:
                 self.report.fail(path, f"the switch to {other['label']} leads to {switch[other['language']]}, "

@@ -1,5 +1,7 @@
 """The course site's own Sphinx extension (docs/conf.py loads it).
 
+- A link to a notebook that this edition lacks (not translated yet) goes to the same notebook in
+  another edition.
 - Links to repository files that are not pages of the site (``CONTRIBUTING.md``,
   ``benchmarks/bench_long_song.py``, ``tools/colab/``) point at the file on GitHub, so README.md
   and the pages in docs/ link the same way on GitHub and on the site.
@@ -40,6 +42,29 @@ def github_url(repository: str, branch: str, path: str, is_dir: bool) -> str:
     return f"{repository}/{'tree' if is_dir else 'blob'}/{branch}/{path}"
 
 
+def other_edition_page(docname: str, current: dict, editions: list[dict], root: Path) -> str | None:
+    """The site path (no .html) of ``docname`` in another edition that has it as a page, or None."""
+    for other in editions:
+        if other is current:
+            continue
+        notebook = posixpath.dirname(docname) == other["notebooks"] and (root / f"{docname}.ipynb").exists()
+        if notebook or docname in other["pages"]:
+            return posixpath.join(other["output"], docname)
+    return None
+
+
+def other_edition_notebook(path: str, current: dict, editions: list[dict], root: Path) -> str | None:
+    """For a notebook of ``current``'s folder that it lacks: the page (site path, no .html) of the first
+    other edition that has a notebook of that name."""
+    folder, name = posixpath.split(path)
+    if folder != current["notebooks"] or not name.endswith(".ipynb"):
+        return None
+    for other in editions:
+        if other is not current and (root / other["notebooks"] / name).exists():
+            return posixpath.join(other["output"], other["notebooks"], name[: -len(".ipynb")])
+    return None
+
+
 class RepositoryLinks(SphinxTransform):
     """A myst link to a repository file that is not a page of this edition becomes a link to GitHub;
     a link to an edition's front page (README.md, README.ko.md) goes to that edition's index."""
@@ -69,6 +94,11 @@ class RepositoryLinks(SphinxTransform):
                                        posixpath.join(front["output"], "index"))
                     node.replace_self(nodes.reference("", "", *node.children, refuri=url, internal=False))
                     continue
+                page = other_edition_page(docname, current, editions, root) if current is not None else None
+                if page is not None:                       # e.g. README.ko.md's link to docs/teaching.md
+                    url = relative_url(posixpath.join(current["output"], refdoc), page)
+                    node.replace_self(nodes.reference("", "", *node.children, refuri=url, internal=False))
+                    continue
                 path = next((docname + suffix for suffix in config.source_suffix
                              if (root / (docname + suffix)).exists()), None)
                 anchor = node.get("reftargetid") or ""
@@ -77,6 +107,12 @@ class RepositoryLinks(SphinxTransform):
                 anchor = node["reftarget"].partition("#")[2]
             else:
                 continue
+            if path is not None and not (root / path).exists() and current is not None:
+                elsewhere = other_edition_notebook(path, current, editions, root)
+                if elsewhere is not None:                  # not translated yet: the page of another edition
+                    url = relative_url(posixpath.join(current["output"], refdoc), elsewhere)
+                    node.replace_self(nodes.reference("", "", *node.children, refuri=url, internal=False))
+                    continue
             if path is None or not (root / path).exists():
                 continue                                   # myst warns about it: the strict build fails
             url = github_url(config.m2p_repository, config.m2p_branch, path, (root / path).is_dir())
