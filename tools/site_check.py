@@ -162,13 +162,19 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):   # the browser may drop a connection it no longer needs
+            super().handle_error(request, client_address)
+
+
 class Server:
     """The site's folder over HTTP on 127.0.0.1, in a thread, as GitHub Pages serves it."""
 
     def __init__(self, site: Path):
         from chromium import free_port
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()),
+        self.httpd = _HTTPServer(("127.0.0.1", free_port()),
                                          functools.partial(_Quiet, directory=str(site)))
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
