@@ -18,8 +18,11 @@ The encoder's stages, in the order the music flows through them::
     shapes                  trace_shapes               every stage's shape, on the meta device
     train                   TrainConfig, train         a spatial-head encoder learns the synthetic dances
     checkpoint              save/from_pretrained       safetensors + JSON; pretrained(): the shipped model
+    storage                 the two files              config.json + model.safetensors, shapes checked first
     inference               predict_dance              a whole song in cross-faded windows -> [T, 134, 2]
     performance             stage_flops, predict_memory FLOPs by stage; memory known before a pass runs
+    recordings, real_music  real music: the catalogue of recordings (fetched, never downloaded at run time),
+                            any recording as a training pair, a model's dance to one measured
 
 Shared helpers::
 

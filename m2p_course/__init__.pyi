@@ -57,6 +57,11 @@ from .heads import (
     PoseHead as PoseHead,
     masked_mean as masked_mean,
 )
+from .i18n import (
+    LANGUAGES as LANGUAGES,
+    get_language as get_language,
+    set_language as set_language,
+)
 from .inference import (
     predict_dance as predict_dance,
 )
@@ -91,6 +96,19 @@ from .positional import (
 from .projection import (
     MusicProjection as MusicProjection,
 )
+from .real_music import (
+    RecordingDance as RecordingDance,
+    RecordingDanceDataset as RecordingDanceDataset,
+    analyse_music as analyse_music,
+    dance_for_recording as dance_for_recording,
+    dance_recording as dance_recording,
+    dancer_for_tempo as dancer_for_tempo,
+)
+from .recordings import (
+    Recording as Recording,
+    available_recordings as available_recordings,
+    sample_path as sample_path,
+)
 from .shapes import (
     ShapeRow as ShapeRow,
     ShapeTrace as ShapeTrace,
@@ -119,8 +137,10 @@ from .synthetic.dataset import (
 )
 from .synthetic.metrics import (
     beat_alignment_score as beat_alignment_score,
+    dance_tempo as dance_tempo,
     joint_speed as joint_speed,
     kinematic_beats as kinematic_beats,
+    on_tempo as on_tempo,
 )
 from .synthetic.music import (
     DEFAULT_SONG as DEFAULT_SONG,

@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import torch
 
+from .i18n import _, set_language
+
 __all__ = ["seed_everything", "get_device", "versions", "setup", "in_colab"]
 
 
@@ -45,11 +47,17 @@ def versions() -> dict[str, str]:
     return found
 
 
-def setup(seed: int = 0, verbose: bool = True) -> torch.device:
-    """Seed everything, pick the device and (``verbose``) print the versions; returns the device."""
+def setup(seed: int = 0, verbose: bool = True, lang: str = "en") -> torch.device:
+    """Seed everything, pick the device, choose the language and (``verbose``) print the versions.
+
+    ``lang``: the language of everything the package prints for a student from now on (exercises'
+    feedback, hints and solutions, widgets' labels): "en" (English) or "ko" (Korean); see
+    ``m2p_course.set_language``. Returns the device.
+    """
+    set_language(lang)
     seed_everything(seed)
     device = get_device()
     if verbose:
         print(" | ".join(f"{k} {v}" for k, v in versions().items()))
-        print(f"device: {device}, seed: {seed}")
+        print(_("device: {device}, seed: {seed}").format(device=device, seed=seed))
     return device

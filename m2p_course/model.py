@@ -28,6 +28,7 @@ from .heads import FaceHead, PoseHead
 from .positional import SinusoidalPositionalEncoding
 from .projection import MusicProjection
 from .soft_argmax import soft_argmax2d, spatial_softmax2d
+from .storage import load_module, save_module
 from .transformer import build_transformer_encoder
 
 __all__ = ["M2PEncoder"]
@@ -91,22 +92,23 @@ class M2PEncoder(nn.Module):
         self.config["gradient_checkpointing"] = value
 
     def save_pretrained(self, directory, dtype: torch.dtype | None = None):
-        """Write config.json + model.safetensors to ``directory`` (no pickle); see ``m2p_course.checkpoint``.
+        """Write config.json + model.safetensors to ``directory`` (no pickle); see ``m2p_course.storage``.
 
         ``dtype=torch.float16`` or ``torch.bfloat16`` stores the weights at half the size. Returns the
         directory as a Path.
         """
-        from .checkpoint import save_pretrained
-
-        return save_pretrained(self, directory, dtype=dtype)
+        return save_module(self, directory, dtype=dtype)
 
     @classmethod
     def from_pretrained(cls, directory, device: torch.device | str | None = None,
                         dtype: torch.dtype = torch.float32) -> M2PEncoder:
-        """The model ``save_pretrained`` wrote to ``directory``, rebuilt from its config, in eval mode."""
-        from .checkpoint import load_pretrained
+        """The model ``save_pretrained`` wrote to ``directory``, rebuilt from its config, in eval mode.
 
-        return load_pretrained(directory, device=device, dtype=dtype)
+        The config's shapes are checked against model.safetensors' header first (the model built on
+        the meta device), so a config that does not fit the weights is a ValueError naming the
+        tensor, before any memory is allocated.
+        """
+        return load_module(cls, directory, device=device, dtype=dtype)
 
     def forward(self, music_features: torch.Tensor, padding_mask: torch.Tensor | None = None):
         x = check_music_features(music_features, self.music_input_dim)

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from .arcface import ArcFaceLoss
 from .checks import check_bool, check_int, check_real
+from .i18n import _
 from .model import M2PEncoder
 from .soft_argmax import coordinate_grid
 
@@ -58,6 +59,8 @@ class TrainConfig:
     window: int = 120                # frames per training crop (4 s at 30 fps); inference uses the same
     data_seed: int = 0
     val_seed: int = 1_000_000
+    real_music: bool = False         # add the training recordings' pairs (m2p_course.real_music): they must be
+                                     # fetched first (tools/fetch_recordings.py); the shipped model was trained so
     # optimisation
     batch_size: int = 16             # the global batch: split over the processes
     lr: float = 2e-3
@@ -74,6 +77,8 @@ class TrainConfig:
     precision: str = "fp32"          # "bf16": autocast (CPU or GPU); "fp16": autocast + GradScaler (GPU)
     seed: int = 0
     eval_every: int = 500            # steps between validations (an "epoch": 8000 crops, 50 of each song)
+    feature_dropout: float = 0.0     # per crop, each of the timbre / harmony / onset groups is zeroed with this
+                                     # chance (``drop_feature_groups``): the beat and the tempo must carry the dance
 
     def __post_init__(self):
         for f in fields(self):
@@ -85,6 +90,7 @@ class TrainConfig:
             elif f.type == "bool":
                 check_bool(value, f.name)
         check_real(self.dropout, "dropout", 0, 1, high_open=True)
+        check_real(self.feature_dropout, "feature_dropout", 0, 1, high_open=True)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.window > int(self.seconds * 30):
@@ -100,13 +106,46 @@ class TrainConfig:
 # data
 
 
-def load_data(config: TrainConfig, cache_dir=None):
-    """(train, val) SyntheticDanceDatasets: different seeds, so the validation songs are unheard."""
+class MixedDanceDataset:
+    """Synthetic clips, then the real recordings' clips, as one dataset (items of the same shape)."""
+
+    def __init__(self, synthetic, recorded):
+        self.parts = (synthetic, recorded)
+        self.num_dancers = synthetic.num_dancers
+        self.num_recorded = len(recorded)
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def __getitem__(self, i: int) -> dict:
+        first = len(self.parts[0])
+        return self.parts[0][i] if i < first else self.parts[1][i - first]
+
+
+def load_data(config: TrainConfig, cache_dir=None, recordings_dir=None):
+    """(train, val): SyntheticDanceDatasets of different seeds, so the validation songs are unheard.
+
+    With ``config.real_music`` the training set also holds the clips of every training recording
+    (``RecordingDanceDataset``, role "train" of m2p_course.recordings, from ``recordings_dir``); the
+    validation set stays synthetic. The evaluation recordings are never among them.
+    """
     from .synthetic.dataset import SyntheticDanceDataset
 
     kwargs = dict(seconds=config.seconds, cache_dir=cache_dir)
-    return (SyntheticDanceDataset(config.train_clips, seed=config.data_seed, **kwargs),
-            SyntheticDanceDataset(config.val_clips, seed=config.val_seed, **kwargs))
+    train_set = SyntheticDanceDataset(config.train_clips, seed=config.data_seed, **kwargs)
+    val_set = SyntheticDanceDataset(config.val_clips, seed=config.val_seed, **kwargs)
+    if config.real_music:
+        from .real_music import RecordingDanceDataset
+        from .recordings import available_recordings, default_recordings_dir, recordings
+
+        found = available_recordings("train", recordings_dir)
+        if len(found) < len(recordings("train")):
+            where = recordings_dir or default_recordings_dir()
+            raise FileNotFoundError(f"real_music needs the {len(recordings('train'))} training recordings in {where}, "
+                                    f"found {len(found)}: run `python tools/fetch_recordings.py` first")
+        recorded = RecordingDanceDataset(found, recordings_dir, seconds=config.seconds, cache_dir=cache_dir)
+        train_set = MixedDanceDataset(train_set, recorded)
+    return train_set, val_set
 
 
 def stacked(dataset) -> dict:
@@ -116,6 +155,37 @@ def stacked(dataset) -> dict:
             "pose": torch.stack([it["pose"] for it in items]),
             "dancer": torch.stack([it["dancer"] for it in items]),
             "beat_frames": [it["beat_frames"].numpy() for it in items]}
+
+
+KEPT_GROUPS = ("beat", "local_tempo")   # never dropped: what a dance must follow on any music
+
+
+def drop_feature_groups(music: torch.Tensor, p: float, generator: torch.Generator, recipe=None) -> torch.Tensor:
+    """music [B, T, context * frame_dim] (the recipe's offset-major columns) -> a copy in which, for each
+    crop, every group but the beat and the tempo is zeroed (its mean, as the groups are z-scored) with
+    probability p, across the whole context window.
+
+    Real recordings sound nothing like the synthesiser; the beat tracker's output and the tempo do not
+    care. Without their timbre, harmony and onsets now and then, the model must learn to dance from
+    what every recording has.
+    """
+    from .features import DEFAULT_RECIPE
+
+    recipe = DEFAULT_RECIPE if recipe is None else recipe
+    check_real(p, "p", 0, 1)
+    if p == 0:
+        return music
+    b, t, dim = music.shape
+    if dim != recipe.dim:
+        raise ValueError(f"music must have the recipe's {recipe.dim} columns, got shape {tuple(music.shape)}")
+    keep = torch.ones(b, recipe.frame_dim, dtype=music.dtype)
+    for group in recipe.groups:
+        if group.name in KEPT_GROUPS:
+            continue
+        cols = recipe.group_columns(group.name)
+        dropped = torch.rand(b, generator=generator) < p
+        keep[dropped, cols] = 0.0
+    return (music.view(b, t, recipe.context, recipe.frame_dim) * keep[:, None, None, :]).view(b, t, dim)
 
 
 def random_crops(data: dict, batch_size: int, window: int, generator: torch.Generator) -> dict:
@@ -316,32 +386,45 @@ def train_step(model, arcface, batch: dict, optimizer, scheduler, scaler, config
 def train(config: TrainConfig = TrainConfig(), *, steps: int | None = None, minutes: float | None = None,
           out=None, progress: bool = True, cache_dir=None, data=None, resume=None) -> TrainResult:
     """Train a model; with ``out``, rank 0 writes the model (config.json, model.safetensors), the state to
-    resume from, training.json, metrics.json and loss.png.
+    resume from, training.json, metrics.json and loss.png, at every evaluation (a checkpoint) and at the end.
 
-    steps / minutes: exactly one; with minutes the number of steps is set from the speed of the first 10.
+    steps / minutes: exactly one; with minutes the number of steps is set from the speed of the first 10,
+                     and set again after 200 (before the cosine has gone far), when the start-up no longer counts.
+    out:             checked before anything else: created, and a file written there and removed
     data:            optional (train, val) datasets, to reuse ones already built
-    resume:          a folder written by an earlier ``train(out=...)``: continue it up to ``steps``
+    resume:          a folder written by an earlier ``train(out=...)`` (finished, or interrupted after a
+                     checkpoint): continue it up to ``steps``, or without steps (and minutes) to the
+                     number of steps that run had planned; it follows the same steps as one run would
     """
-    if (steps is None) == (minutes is None):
+    if resume is None and (steps is None) == (minutes is None):
         raise ValueError(f"give exactly one of steps or minutes, got steps={steps!r}, minutes={minutes!r}")
-    if resume is not None and steps is None:
-        raise ValueError("resume continues a run up to a number of steps: give steps, not minutes")
+    if resume is not None and minutes is not None:
+        raise ValueError("resume continues a run up to a number of steps: give steps, not minutes (or neither, "
+                         "to finish the steps the run had planned)")
+    if out is not None and _rank_from_environment() == 0:
+        check_writable(out)                           # an unwritable folder fails now, not after training
+    if resume is not None:
+        check_run_folder(resume)
     run = _Run(config, cache_dir, data, resume)
+    if resume is not None and steps is None and minutes is None:
+        steps = run.planned_total(resume)
     bar = _progress(steps, progress and run.rank == 0, initial=run.step)
     run.plan_steps(steps)
     while run.step < run.total:
-        if steps is None and run.step == 10:         # minutes: the number of steps from the speed so far
-            run.plan_minutes(minutes)
-            bar.total = run.total
         batch = run.next_batch()                      # this process's share of the global batch
         loss, parts = train_step(run.wrapped, run.arcface, batch, run.optimizer, run.scheduler, run.scaler, config)
         run.record(loss, parts)
+        if steps is None and run.step in (10, 200):  # minutes: the number of steps from the speed so far (the
+            run.plan_minutes(minutes)                 # first 10 include the start-up; by 200 the warm-up is done)
+            bar.total = run.total                     # before this step's checkpoint, which keeps it
         bar.update(1)
         bar.set_postfix(loss=f"{run.history['loss'][-1]:.4f}")
         if run.rank == 0 and (run.step % config.eval_every == 0 or run.step == run.total):
-            figures = evaluate(run.model, run.train_data, run.val_data, config.window, run.mean_pose)
+            figures = evaluate(run.model, run.synthetic_train, run.val_data, config.window, run.mean_pose)
             run.history["val"].append({"step": run.step, **figures})
             bar.write(f"step {run.step}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+            if out is not None and run.step < run.total:
+                run.save(out, run.metrics())         # a checkpoint: an interrupted run resumes from here
     bar.close()
     metrics = run.metrics()
     if out is not None and run.rank == 0:
@@ -365,6 +448,10 @@ class _Run:
         seed_everything(config.seed + self.rank)      # dropout differs per process, the batches do not
         train_set, val_set = data if data is not None else load_data(config, cache_dir)
         self.train_data, self.val_data = stacked(train_set), stacked(val_set)
+        # the dancers' centroids for evaluation come from the synthetic clips alone (a recording's dancer is
+        # its tempo band's; the held-out songs are synthetic)
+        synthetic = len(train_set) - getattr(train_set, "num_recorded", 0)
+        self.synthetic_train = {k: v[:synthetic] for k, v in self.train_data.items()}
         self.mean_pose = self.train_data["pose"].mean(dim=(0, 1))
         self.model, arcface = build_model(config, self.train_data["music"].shape[-1], train_set.num_dancers)
         if config.start_at_mean_pose:
@@ -372,14 +459,14 @@ class _Run:
         self.model, arcface = self.model.to(self.device), arcface.to(self.device)
         self.params = list(self.model.parameters()) + list(arcface.parameters())
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
-        self.total = 10**9
+        self.total, self.planned = 10**9, False      # the number of steps: known from steps, or after 10 steps
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: _lr_factor(s, config.warmup_steps, self.total))
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
         self.crops = torch.Generator().manual_seed(config.seed)   # the same batches on every process
         self.history = {"step": [], "loss": [], "position": [], "velocity": [], "heatmap": [], "arcface": [],
                         "val": []}
-        self.step, self.start = 0, time.perf_counter()
+        self.step, self.start, self.saved_total = 0, time.perf_counter(), None
         if resume is not None:
             self._resume(Path(resume), arcface)
         self.wrapped, self.arcface = self.model, arcface
@@ -390,14 +477,24 @@ class _Run:
 
     def plan_steps(self, steps):
         if steps is not None:
-            self.total = steps
+            self.total, self.planned = steps, True
 
     def plan_minutes(self, minutes: float) -> None:
         per_step = (time.perf_counter() - self.start) / self.step
         self.total = _broadcast_int(max(self.step + 1, int(minutes * 60 / per_step)), self.world, self.device)
+        self.planned = True
+
+    def planned_total(self, folder) -> int:
+        """The number of steps the resumed run had planned (its --steps, or what its --minutes came to)."""
+        if self.saved_total is None:
+            raise ValueError(f"cannot resume {folder} without steps: it was saved at step {self.step}, before a "
+                             "--minutes run sets its number of steps (after 10 steps); give the steps to train to")
+        return self.saved_total
 
     def next_batch(self) -> dict:
         batch = random_crops(self.train_data, self.config.batch_size, self.config.window, self.crops)
+        if self.config.feature_dropout > 0:
+            batch["music"] = drop_feature_groups(batch["music"], self.config.feature_dropout, self.crops)
         share = self.config.batch_size // self.world
         mine = slice(self.rank * share, (self.rank + 1) * share)
         return {k: v[mine].to(self.device) for k, v in batch.items()}
@@ -418,16 +515,17 @@ class _Run:
                 "precision": c.precision, "device": str(self.device), **last}
 
     def save(self, out, metrics: dict) -> None:
-        from safetensors.torch import save_file
-
+        """The run so far, as a folder ``resume`` continues from. The training state goes last, with a
+        fingerprint of each file it belongs with: a save cut short cannot pass for a whole checkpoint."""
         from .checkpoint import save_training_state
+        from .storage import write_tensors
 
         write_run(out, self.model, self.config, metrics, self.history)
         arcface = self.arcface.module if hasattr(self.arcface, "module") else self.arcface
-        save_file({k: v.detach().cpu().contiguous() for k, v in arcface.state_dict().items()},
-                  str(Path(out) / "arcface.safetensors"))
+        write_tensors(Path(out) / "arcface.safetensors", arcface.state_dict())
         extra = {"crops": self.crops.get_state().tolist(), "torch_rng": torch.get_rng_state().tolist(),
-                 "seconds": metrics["seconds"]}
+                 "seconds": metrics["seconds"], "total": self.total if self.planned else None,
+                 "files": {name: _fingerprint(Path(out) / name) for name in _FINGERPRINTED}}
         save_training_state(out, self.optimizer, self.scheduler, step=self.step, extra=extra)
 
     def _resume(self, folder: Path, arcface) -> None:
@@ -439,15 +537,36 @@ class _Run:
         if saved != mine:
             changed = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
             raise ValueError(f"cannot resume {folder}: its training.json differs from this run's config in {changed}")
+        state = load_training_state(folder, self.optimizer, self.scheduler)
+        for name, digest in state["extra"].get("files", {}).items():
+            if _fingerprint(folder / name) != digest:
+                raise ValueError(f"cannot resume {folder}: its {name} is not the one saved with its training state "
+                                 f"(step {state['step']}); a save was cut short or the file was changed since")
         self.model.load_state_dict(load_pretrained(folder).state_dict())
         arcface.load_state_dict(load_file(str(folder / "arcface.safetensors")))
-        state = load_training_state(folder, self.optimizer, self.scheduler)
         self.step = state["step"]
         self.crops.set_state(torch.tensor(state["extra"]["crops"], dtype=torch.uint8))
         torch.set_rng_state(torch.tensor(state["extra"]["torch_rng"], dtype=torch.uint8))
         history = json.loads(_read(folder / "metrics.json"))["history"]
         self.history = {k: history[k] for k in self.history}
         self.start -= state["extra"]["seconds"]
+        self.saved_total = state["extra"].get("total")
+
+
+RUN_FILES = ("config.json", "model.safetensors", "arcface.safetensors", "training.json", "metrics.json",
+             "optimizer.safetensors", "training_state.json")
+"""What ``train(out=...)`` writes and ``resume`` reads back (and loss.png, a picture)."""
+_FINGERPRINTED = ("config.json", "model.safetensors", "arcface.safetensors", "metrics.json")
+
+
+def _fingerprint(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _read(path: Path) -> str:
@@ -456,6 +575,55 @@ def _read(path: Path) -> str:
     except FileNotFoundError:
         raise FileNotFoundError(f"cannot resume: {path} is missing (resume takes a folder written by "
                                 "m2p-course train --out)") from None
+
+
+def check_run_folder(folder) -> Path:
+    """FileNotFoundError unless ``folder`` holds every file ``resume`` needs: checked before the data is built."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot resume {folder}: no such folder (resume takes a folder written by "
+                                "m2p-course train --out)")
+    missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"cannot resume {folder}: it has no {', '.join(missing)} (a folder written by "
+                                "m2p-course train --out holds " + ", ".join(RUN_FILES) + ")")
+    return folder
+
+
+def check_writable(folder) -> Path:
+    """Create ``folder`` if needed and write (then remove) a file there: a clear error now if it cannot be
+    written, instead of one after the whole training run. Returns the folder as a Path."""
+    import tempfile
+
+    folder = Path(folder)
+    try:
+        blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        if blocking is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".m2p-write-check-"):
+                pass
+    except OSError as error:
+        raise _unwritable(folder, error) from None
+    if blocking is not None:
+        where = "it is a file" if blocking == folder else f"{blocking} is a file"
+        raise NotADirectoryError(f"cannot write the run to {folder}: {where}, not a folder; training writes its "
+                                 "model, checkpoints and figures into a folder, so give another --out")
+    return folder
+
+
+def _unwritable(folder: Path, error: OSError) -> OSError:
+    """The OSError ``check_writable`` raises: PermissionError for no permission or a read-only disk."""
+    import errno
+
+    kind = PermissionError if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else type(error)
+    why = error.strerror or str(error)
+    return kind(f"cannot write the run to {folder}: {why} ({error.filename or folder}); checked before the "
+                "first step, so no training was lost. Give an --out folder you can write to")
+
+
+def _rank_from_environment() -> int:
+    """This process's rank as torchrun sets it (0 alone): known before the process group starts."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def _mean_over_processes(value: float, world: int, device) -> float:
@@ -497,10 +665,16 @@ def write_run(out, model, config: TrainConfig, metrics: dict, history: dict) -> 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    (out / "training.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
-    (out / "metrics.json").write_text(json.dumps({**metrics, "history": history}, indent=1) + "\n")
+    _write_text(out / "training.json", json.dumps(asdict(config), indent=2) + "\n")
+    _write_text(out / "metrics.json", json.dumps({**metrics, "history": history}, indent=1) + "\n")
     save_loss_figure(history, out / "loss.png")
     return out
+
+
+def _write_text(path: Path, text: str) -> None:
+    from .storage import write_atomic
+
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def save_loss_figure(history: dict, path) -> Path:
@@ -544,21 +718,29 @@ def with_overrides(config: TrainConfig, **overrides) -> TrainConfig:
 
 def add_arguments(parser) -> None:
     """The options of ``m2p-course train`` (cli.py adds the sub-command)."""
-    budget = parser.add_mutually_exclusive_group(required=True)
-    budget.add_argument("--minutes", type=float, help="train for about this long (steps set from the speed)")
-    budget.add_argument("--steps", type=int, help="train for exactly this many steps")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the model, metrics.json and loss.png")
+    budget = parser.add_mutually_exclusive_group()                 # one of them, or --resume alone
+    budget.add_argument("--minutes", type=float, help=_("train for about this long (steps set from the speed)"))
+    budget.add_argument("--steps", type=int, help=_("train for exactly this many steps"))
+    parser.add_argument("--out", type=Path, required=True,
+                        help=_("folder for the model, metrics.json and loss.png, checked for writing before training "
+                               "starts; a checkpoint goes there at every evaluation"))
     parser.add_argument("--batch-size", type=int, default=None,
-                        help=f"the global batch, split over the processes (default {TrainConfig.batch_size})")
-    parser.add_argument("--seed", type=int, default=None, help=f"default {TrainConfig.seed}")
+                        help=_("the global batch, split over the processes (default {batch_size})").format(
+                            batch_size=TrainConfig.batch_size))
+    parser.add_argument("--seed", type=int, default=None, help=_("default {seed}").format(seed=TrainConfig.seed))
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
-                        help="fp32 (default), bf16 (autocast, CPU or GPU) or fp16 (GPU, with a GradScaler)")
+                        help=_("fp32 (default), bf16 (autocast, CPU or GPU) or fp16 (GPU, with a GradScaler)"))
     parser.add_argument("--config", type=Path, default=None,
-                        help="a JSON file of TrainConfig fields (e.g. a run's training.json); options override it")
+                        help=_("a JSON file of TrainConfig fields (e.g. a run's training.json); options override it"))
     parser.add_argument("--resume", type=Path, default=None,
-                        help="continue a run written by --out (its model, optimizer and step) up to --steps")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="where the synthetic dataset is cached")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+                        help=_("continue a run written by --out (finished, or interrupted after a checkpoint: one "
+                               "is written at every evaluation) up to --steps, or without --steps to the steps it "
+                               "had planned"))
+    parser.add_argument("--cache-dir", type=Path, default=None, help=_("where the synthetic dataset is cached"))
+    parser.add_argument("--real-music", action="store_true", default=None,
+                        help=_("also train on the real recordings' pairs (fetch them first: tools/fetch_recordings.py; "
+                               "folder: $M2P_RECORDINGS or ~/.cache/m2p_course/recordings)"))
+    parser.add_argument("--quiet", action="store_true", help=_("no progress bar"))
 
 
 def config_from_args(args) -> TrainConfig:
@@ -575,34 +757,52 @@ def config_from_args(args) -> TrainConfig:
         if unknown:
             raise ValueError(f"--config {args.config} has unknown fields {unknown}; TrainConfig's are {sorted(known)}")
         base = replace(base, **values)
-    return with_overrides(base, batch_size=args.batch_size, seed=args.seed, precision=args.precision)
+    return with_overrides(base, batch_size=args.batch_size, seed=args.seed, precision=args.precision,
+                          real_music=getattr(args, "real_music", None))
 
 
 def run_command(args) -> int:
     """``m2p-course train``: train, then (rank 0) print where everything went and the held-out figures."""
+    if args.steps is None and args.minutes is None and args.resume is None:
+        raise ValueError("give --steps N or --minutes M (or --resume DIR alone, to finish the steps that run had "
+                         "planned)")
+    if args.minutes is not None and args.resume is not None:
+        raise ValueError("--resume continues a run up to a number of steps: give --steps, not --minutes (or "
+                         "neither, to finish the steps the run had planned)")
     config = config_from_args(args)
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     if args.minutes is not None and not args.minutes > 0:
         raise ValueError(f"--minutes must be > 0, got {args.minutes}")
-    result = train(config, steps=args.steps, minutes=args.minutes, out=args.out, progress=not args.quiet,
-                   cache_dir=args.cache_dir, resume=args.resume)
+    try:
+        result = train(config, steps=args.steps, minutes=args.minutes, out=args.out, progress=not args.quiet,
+                       cache_dir=args.cache_dir, resume=args.resume)
+    except BaseException:
+        _finish_distributed(together=False)         # the others may never get here: leave without waiting
+        raise
     if result.rank == 0:
         m = result.metrics
-        print(f"trained {m['steps']} steps in {m['seconds']:.0f} s on {m['world_size']} process(es), "
-              f"final loss {m['final_loss']:.4f}")
+        print(_("trained {steps} steps in {seconds:.0f} s on {processes} process(es), final loss {loss:.4f}").format(
+            steps=m["steps"], seconds=m["seconds"], processes=m["world_size"], loss=m["final_loss"]))
         if "error_ratio" in m:
-            print(f"held-out songs: keypoint error {m['keypoint_error']:.4f} = {m['error_ratio']:.2f} x the mean "
-                  f"pose's; BAS {m['bas']:.3f} = {m['bas_ratio']:.2f} x the ground truth's; "
-                  f"dancers identified {m['dancer_accuracy']:.0%}")
+            print(_("held-out songs: keypoint error {error:.4f} = {error_ratio:.2f} x the mean pose's; BAS {bas:.3f} = "
+                    "{bas_ratio:.2f} x the ground truth's; dancers identified {accuracy:.0%}").format(
+                error=m["keypoint_error"], error_ratio=m["error_ratio"], bas=m["bas"], bas_ratio=m["bas_ratio"],
+                accuracy=m["dancer_accuracy"]))
         for name in ("config.json", "model.safetensors", "metrics.json", "loss.png"):
-            print(f"wrote {Path(args.out) / name}")
+            print(_("wrote {path}").format(path=Path(args.out) / name))
     _finish_distributed()
     return 0
 
 
-def _finish_distributed() -> None:
+def _finish_distributed(together: bool = True) -> None:
+    """End the process group, if torchrun started one. ``together``: first wait for every process (rank 0
+    evaluates and writes after the last step while the others are done), so that no process tears its
+    connections down while another still holds them; gloo aborts a process that exits mid-way
+    ("terminate called without an active exception")."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()

@@ -54,3 +54,10 @@ def test_bench_train_quick():
     for piece in ("threads:", "configuration: hidden 16, 1 layers", "fp32: ", "bf16: ", " steps/s (",
                   "bf16 / fp32 steps per second: ", "bf16 autocast vs fp32, same model and batch: coordinates differ"):
         assert piece in out, (piece, out)
+
+
+def test_bench_real_music_says_how_to_get_the_recordings(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_real_music.py"), "--recordings",
+                             str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert "run `python tools/fetch_recordings.py` first" in result.stderr

@@ -1,6 +1,7 @@
 """Checkpoints without pickle: save_pretrained / load_pretrained round trips, training resumed bit for bit,
 the shipped-model loader, and a clear error for every wrong, missing or mismatched file."""
 
+import functools
 import json
 import shutil
 import zipfile
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 
 import m2p_course
 import m2p_course.checkpoint as ckpt
@@ -206,17 +208,66 @@ def test_weights_that_do_not_fit_the_config(tmp_path, saved):
     _, directory = saved
     config = read_config(directory)
     write_config(directory, {**config, "hidden_dim": 32})
-    with pytest.raises(ValueError, match=r"does not match the model its config\.json describes: tensors .* with the "
-                                         r"wrong shape \(music_proj\.0\.weight: file \(32, 16\) vs model \(64, 16\)"):
+    with pytest.raises(ValueError, match=r"model\.safetensors does not match the model its config\.json describes "
+                                         r"\(checked before building it\)\. 27 tensors have the wrong shape: "
+                                         r"music_proj\.0\.weight: the config implies \(64, 16\), the file stores "
+                                         r"\(32, 16\); music_proj\.0\.bias: the config implies \(64,\), .*"
+                                         r"\(22 more\)$"):
         load_pretrained(directory)
 
     two = save_pretrained(tiny(num_layers=2), tmp_path / "two")
     write_config(two, {**read_config(two), "num_layers": 1})
-    with pytest.raises(ValueError, match=r"tensors \d+ unexpected \(transformer\.layers\.1\..*more\)"):
+    with pytest.raises(ValueError, match=r"\d+ tensors are in the file but not in the model the config describes: "
+                                         r"transformer\.layers\.1\..*more\)"):
         load_pretrained(two)
     write_config(two, {**read_config(two), "num_layers": 3})
-    with pytest.raises(ValueError, match=r"tensors \d+ missing \(transformer\.layers\.2\."):
+    with pytest.raises(ValueError, match=r"\d+ tensors are missing from the file: transformer\.layers\.2\."):
         load_pretrained(two)
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Where each M2PEncoder is built: the default device inside its constructor ('meta' or 'cpu')."""
+    devices = []
+    init = M2PEncoder.__init__
+
+    @functools.wraps(init)                  # the same signature: from_pretrained reads the arguments from it
+    def spy(self, *args, **kwargs):
+        devices.append(torch.empty(()).device.type)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(M2PEncoder, "__init__", spy)
+    return devices
+
+
+def test_the_shapes_are_checked_on_the_meta_device_before_the_model_is_built(saved, builds):
+    model, directory = saved
+    assert_same_weights(model, load_pretrained(directory))
+    assert builds == ["meta", "cpu"]                         # shapes first, then the real model
+
+    builds.clear()
+    write_config(directory, {**read_config(directory), "hidden_dim": 10_000_000})   # 384 GB of float32
+    with pytest.raises(ValueError, match=r"27 tensors have the wrong shape: music_proj\.0\.weight: the config "
+                                         r"implies \(20_000_000, 16\), the file stores \(32, 16\);"):
+        M2PEncoder.from_pretrained(directory)
+    assert builds == ["meta"]                                # never built for real: nothing was allocated
+
+
+def test_a_missing_or_an_extra_tensor_in_the_file(saved, builds):
+    model, directory = saved
+    weights = directory / "model.safetensors"
+    tensors = load_file(weights)
+    save_file({k: v for k, v in tensors.items() if k != "face_head.3.bias"}, weights)
+    with pytest.raises(ValueError, match=r"\(checked before building it\)\. 1 tensor is missing from the file: "
+                                         r"face_head\.3\.bias$"):
+        load_pretrained(directory)
+    save_file({**tensors, "face_head.9.weight": torch.zeros(2, 2)}, weights)
+    with pytest.raises(ValueError, match=r"1 tensor is in the file but not in the model the config describes: "
+                                         r"face_head\.9\.weight$"):
+        load_pretrained(directory)
+    assert builds == ["meta", "meta"]
+    save_file(tensors, weights)
+    assert_same_weights(model, load_pretrained(directory))
 
 
 def test_bad_arguments(tmp_path, saved):

@@ -124,3 +124,59 @@ def test_bad_arguments_are_clear_errors(capsys):
     assert main(["demo", "--max-seconds", "0"]) == 2
     with pytest.raises(SystemExit):
         main(["no-such-command"])
+
+
+# -----------------------------------------------------------------------------
+# in Korean: M2P_LANG=ko
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@pytest.fixture
+def korean(monkeypatch):
+    """M2P_LANG=ko, read afresh as on a new command line; fails the test if a text shown lacks a translation."""
+    from m2p_course import i18n
+
+    monkeypatch.setenv("M2P_LANG", "ko")
+    monkeypatch.setattr(i18n, "_language", None)
+    i18n.missing.clear()
+    yield
+    i18n.set_language("en")
+    assert sorted(i18n.missing) == [], "texts shown in Korean that the catalogue lacks"
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["guide"], ["shapes"], ["train"]])
+def test_help_in_korean(command, korean, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("사용법: m2p-course") and "옵션:" in out and "이 도움말을 보여 주고 끝냅니다" in out
+    helps = [line for line in out.splitlines() if line.startswith("  ") and "  " in line.strip()]
+    assert helps and all(HANGUL.search(line) for line in helps), helps   # every option's help, not only the titles
+
+
+def test_demo_in_korean(tmp_path, capsys, korean, trained):
+    song = synth_music(bpm=120, seconds=4.0, seed=1, style="house", sr=22050)
+    path = write_wav(song, tmp_path / "song.wav")
+    assert main(["demo", "--audio", str(path), "--out", str(tmp_path / "out"), "--max-seconds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "음악 특징: [T, 4800] = [120, 4800]" in out and "Pose: torch.Size([1, 30, 134])" in out
+    assert re.search(r"^비트 정렬 점수 \(BAS, .*\): 모델 \d\.\d{3}$", out, re.M)
+    lines = out.splitlines()
+    table = slice(lines.index(next(line for line in lines if line.startswith("stage "))),
+                  lines.index(next(line for line in lines if line.startswith("total "))) + 1)
+    del lines[table]                 # the shape table stays as the guide prints it, and so do Pose/Face/Heatmap
+    said = [line for line in lines if line and not line.startswith(("Pose:", "Face:", "Heatmap:"))]
+    assert len(said) >= 10 and [line for line in said if not HANGUL.search(line)] == []
+
+
+def test_a_bad_m2p_lang_is_a_clear_error(monkeypatch, capsys):
+    from m2p_course import i18n
+
+    monkeypatch.setenv("M2P_LANG", "fr")
+    monkeypatch.setattr(i18n, "_language", None)
+    assert main(["shapes"]) == 2
+    assert "M2P_LANG='fr' is not a language of the course; available: 'en', 'ko'" in capsys.readouterr().err
+    monkeypatch.delenv("M2P_LANG")
+    i18n.set_language("en")

@@ -1,4 +1,5 @@
-"""What is stored in notebooks/: Run All must never stop, so no cell raises on purpose."""
+"""What is stored in notebooks/ and notebooks/ko/: Run All must never stop, so no cell raises on purpose;
+no figure lost a glyph."""
 
 import re
 from pathlib import Path
@@ -6,14 +7,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+FOLDER = Path(__file__).parents[1] / "notebooks"
+NOTEBOOKS = sorted(FOLDER.glob("*.ipynb")) + sorted((FOLDER / "ko").glob("*.ipynb"))  # both editions
+
+
+def name(path: Path) -> str:
+    return str(path.relative_to(FOLDER))
 
 
 def test_there_are_notebooks():
     assert len(NOTEBOOKS) >= 6
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
 def test_no_error_output_and_no_cell_that_raises_on_purpose(path):
     nb = nbformat.read(path, as_version=4)
     for number, cell in enumerate(nb.cells):
@@ -51,7 +57,7 @@ def test_sanitizer_masks_measured_times_and_addresses_only():
         assert sanitize(deterministic) == deterministic
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
 def test_checked_cells_hold_no_measured_time(path):
     """The sanitizer changes no stored checked output: everything a checked cell prints is compared."""
     nb = nbformat.read(path, as_version=4)
@@ -61,3 +67,36 @@ def test_checked_cells_hold_no_measured_time(path):
         for output in cell.outputs:
             text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
             assert sanitize(text) == text, f"cell {number} prints something the sanitizer masks: {text!r}"
+
+
+# matplotlib's warning when a font lacks a character (3.6+: "Glyph 54620 (\\N{HANGUL SYLLABLE PO}) missing
+# from font(s) DejaVu Sans."; before: "Glyph 54620 missing from current font."): the text draws as boxes
+MISSING_GLYPH = re.compile(r"Glyph \d+.*? missing from (?:current )?font")
+
+
+def test_the_missing_glyph_pattern_matches_what_matplotlib_warns():
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure, axes = plt.subplots(figsize=(2, 1))
+        axes.set_title("포즈 히트맵")
+        figure.canvas.draw()
+        plt.close(figure)
+    messages = [str(w.message) for w in caught]
+    assert any(MISSING_GLYPH.search(m) for m in messages), messages
+    assert MISSING_GLYPH.search("UserWarning: Glyph 54252 missing from current font.")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
+def test_no_figure_lost_a_glyph(path):
+    """Colab ships no Hangul font: a figure whose text the font cannot draw shows boxes, and matplotlib warns."""
+    nb = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+            match = MISSING_GLYPH.search(text)
+            assert not match, f"cell {number}: {match[0]!r}: a figure draws text its font lacks"

@@ -1,9 +1,13 @@
 """Training: losses, crops, resume, the command line, and two processes under torchrun matching one."""
 
+import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,6 +27,8 @@ from m2p_course.train import (
     random_crops,
     train,
 )
+
+train_module = importlib.import_module("m2p_course.train")  # the module (m2p_course.train is the function)
 
 TINY = dict(hidden_dim=16, num_layers=1, num_heads=2, face_embed_dim=8, heatmap=4, dropout=0.0,
             train_clips=4, val_clips=4, seconds=2.0, window=30, batch_size=4, eval_every=1000, warmup_steps=4)
@@ -139,9 +145,13 @@ def test_command_errors_are_clear(tmp_path, capsys):
     assert "unknown fields ['hidden']" in capsys.readouterr().err
     assert main(["train", "--steps", "0", "--out", str(tmp_path / "o")]) == 2
     assert "--steps must be >= 1, got 0" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "o")]) == 2         # neither --steps nor --minutes
+    assert "give --steps N or --minutes M (or --resume DIR alone" in capsys.readouterr().err
+    assert main(["train", "--minutes", "1", "--resume", str(tmp_path / "o"), "--out", str(tmp_path / "o")]) == 2
+    assert "--resume continues a run up to a number of steps: give --steps, not --minutes" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["train", "--out", str(tmp_path / "o")])                  # neither --steps nor --minutes
-    assert "one of the arguments --minutes --steps is required" in capsys.readouterr().err
+        main(["train", "--steps", "1", "--minutes", "1", "--out", str(tmp_path / "o")])
+    assert "argument --minutes: not allowed with argument --steps" in capsys.readouterr().err
 
 
 def _command(config_file, cache, out, steps=4, precision=None):
@@ -178,3 +188,183 @@ def test_two_processes_under_torchrun_follow_one_process(tmp_path, cache, config
     # Adam divides by sqrt(v): weights whose gradients are ~0 differ by up to lr a step, so compare what they do
     assert two["keypoint_error"] == pytest.approx(one["keypoint_error"], rel=1e-2)
     assert asdict(TrainConfig(**TINY)) == json.loads((tmp_path / "two" / "training.json").read_text())
+
+
+def test_real_music_needs_the_fetched_recordings(tmp_path, cache, monkeypatch, capsys):
+    monkeypatch.setenv("M2P_RECORDINGS", str(tmp_path / "no_recordings"))
+    with pytest.raises(FileNotFoundError, match="tools/fetch_recordings.py"):
+        load_data(TrainConfig(**TINY, real_music=True), cache_dir=cache)
+    assert main(["train", "--steps", "1", "--out", str(tmp_path / "o"), "--real-music", "--cache-dir", str(cache),
+                 "--quiet"]) == 2
+    assert "found 0: run `python tools/fetch_recordings.py` first" in capsys.readouterr().err
+
+
+def test_mixed_dataset_puts_the_recordings_after_the_synthetic_clips(cache):
+    from m2p_course.train import MixedDanceDataset
+
+    synthetic, _ = load_data(TrainConfig(**TINY), cache_dir=cache)
+    recorded = [{"music": torch.zeros(60, 4800), "pose": torch.zeros(60, 134, 2), "dancer": torch.tensor(3)}]
+    mixed = MixedDanceDataset(synthetic, recorded)
+    assert len(mixed) == len(synthetic) + 1 and mixed.num_recorded == 1 and mixed.num_dancers == 4
+    assert mixed[len(synthetic)] is recorded[0]
+    assert torch.equal(mixed[0]["pose"], synthetic[0]["pose"])
+
+
+def test_feature_dropout_zeroes_whole_groups_but_never_the_beat_or_the_tempo():
+    from m2p_course.features import DEFAULT_RECIPE
+    from m2p_course.train import drop_feature_groups
+
+    music = torch.randn(64, 6, 4800)
+    out = drop_feature_groups(music, 0.5, torch.Generator().manual_seed(0)).view(64, 6, 100, 48)
+    before = music.view(64, 6, 100, 48)
+    for name in ("beat", "local_tempo"):
+        cols = DEFAULT_RECIPE.group_columns(name)
+        assert torch.equal(out[..., cols], before[..., cols])
+    mfcc = DEFAULT_RECIPE.group_columns("mfcc")
+    zeroed = (out[..., mfcc] == 0).flatten(1).all(dim=1)                   # per crop: the whole group, or none
+    kept = torch.isclose(out[..., mfcc], before[..., mfcc]).flatten(1).all(dim=1)
+    assert torch.all(zeroed | kept) and 16 < zeroed.sum() < 48
+    assert drop_feature_groups(music, 0.0, torch.Generator()) is music
+    with pytest.raises(ValueError, match="4800 columns"):
+        drop_feature_groups(torch.zeros(2, 3, 48), 0.5, torch.Generator())
+
+
+# ----------------------------------------------------------------------------- nothing lost
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Training that fails if it starts: an error raised with it in place came before the first step."""
+    def started(*args, **kwargs):
+        raise AssertionError("training started (the data and the model were being built)")
+
+    monkeypatch.setattr(train_module, "_Run", started)
+
+
+@contextmanager
+def unprivileged():
+    """Run the block as a user without root's right to write anywhere (root ignores a folder's mode)."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)                                                     # nobody; the real uid stays root
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def test_an_out_folder_that_cannot_be_written_fails_before_the_first_step(tmp_path, capsys, no_training):
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["train", "--steps", "1", "--out", str(tmp_path / "file" / "run")]) == 2
+    assert capsys.readouterr().err == (f"m2p-course: error: cannot write the run to {tmp_path / 'file' / 'run'}: "
+                                       f"{tmp_path / 'file'} is a file, not a folder; training writes its model, "
+                                       "checkpoints and figures into a folder, so give another --out\n")
+    with pytest.raises(NotADirectoryError, match=r"cannot write the run to .*file: it is a file, not a folder"):
+        train(TrainConfig(**TINY), steps=1, out=tmp_path / "file")
+
+    base = Path(tempfile.mkdtemp())                 # in /tmp, so that nobody can reach it; read-only inside
+    try:
+        base.chmod(0o755)
+        (base / "read-only").mkdir(mode=0o555)
+        (base / "read-only").chmod(0o555)
+        with unprivileged():
+            code = main(["train", "--steps", "1", "--out", str(base / "read-only" / "run")])
+            with pytest.raises(PermissionError, match=r"cannot write the run to .*read-only: Permission denied "
+                                                      r"\(.*read-only/.*\); checked before the first step"):
+                train(TrainConfig(**TINY), steps=1, out=base / "read-only")
+        assert code == 2
+        assert capsys.readouterr().err.startswith(f"m2p-course: error: cannot write the run to {base}/read-only/run: "
+                                                  "Permission denied")
+        assert list((base / "read-only").iterdir()) == []
+    finally:
+        (base / "read-only").chmod(0o755)
+        shutil.rmtree(base)
+
+
+def test_a_writable_out_is_created_and_left_clean(tmp_path):
+    assert train_module.check_writable(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    assert list((tmp_path / "a" / "b").iterdir()) == []                  # the test file is gone
+
+
+class Interrupt:
+    """train_step that stops the run (as Ctrl-C would) when it is called for step `at`."""
+
+    def __init__(self, at: int):
+        self.at, self.calls, self.step = at, 0, train_module.train_step
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return self.step(*args, **kwargs)
+
+
+def assert_same_run(a, b):
+    assert a.history == b.history                                         # every loss and every evaluation
+    for (name, x), (_, y) in zip(a.model.state_dict().items(), b.model.state_dict().items(), strict=True):
+        torch.testing.assert_close(x, y, rtol=0, atol=0, msg=name)
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint_on_the_same_steps(tmp_path, cache, monkeypatch):
+    config = TrainConfig(**{**TINY, "eval_every": 2})      # warm-up 4 then a cosine to step 7: it needs the total
+    straight = train(config, steps=7, progress=False, cache_dir=cache)
+    monkeypatch.setattr(train_module, "train_step", Interrupt(at=6))
+    with pytest.raises(KeyboardInterrupt):
+        train(config, steps=7, out=tmp_path / "run", progress=False, cache_dir=cache)
+    state = json.loads((tmp_path / "run" / "training_state.json").read_text())
+    assert state["step"] == 4 and state["extra"]["total"] == 7            # the checkpoint of the evaluation at 4
+    assert [v["step"] for v in json.loads((tmp_path / "run" / "metrics.json").read_text())["history"]["val"]] == [2, 4]
+    monkeypatch.undo()
+
+    resumed = train(config, resume=tmp_path / "run", out=tmp_path / "run", progress=False, cache_dir=cache)
+    assert resumed.metrics["steps"] == 7 and len(resumed.history["loss"]) == 7
+    assert [v["step"] for v in resumed.history["val"]] == [2, 4, 6, 7]
+    assert_same_run(straight, resumed)
+
+
+def test_an_interrupted_minutes_run_resumes_to_the_steps_it_planned(tmp_path, cache, monkeypatch):
+    """A --minutes run sets its number of steps after 10 (here 11: the shortest run it makes); a checkpoint
+    keeps that number, so the run resumes without being told how far, along the same steps."""
+    config = TrainConfig(**{**TINY, "eval_every": 5})
+    straight = train(config, minutes=1e-4, progress=False, cache_dir=cache)
+    assert straight.metrics["steps"] == 11
+    monkeypatch.setattr(train_module, "train_step", Interrupt(at=11))
+    with pytest.raises(KeyboardInterrupt):
+        train(config, minutes=1e-4, out=tmp_path / "run", progress=False, cache_dir=cache)
+    monkeypatch.undo()
+    assert json.loads((tmp_path / "run" / "training_state.json").read_text())["extra"]["total"] == 11
+    resumed = train(config, resume=tmp_path / "run", out=tmp_path / "run", progress=False, cache_dir=cache)
+    assert_same_run(straight, resumed)
+
+    monkeypatch.setattr(train_module, "train_step", Interrupt(at=8))    # stopped before its steps were set
+    with pytest.raises(KeyboardInterrupt):
+        train(config, minutes=1e-4, out=tmp_path / "early", progress=False, cache_dir=cache)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match=r"cannot resume .*early without steps: it was saved at step 5, before a "
+                                         r"--minutes run sets its number of steps \(after 10 steps\); give the steps"):
+        train(config, resume=tmp_path / "early", progress=False, cache_dir=cache)
+    assert train(config, steps=11, resume=tmp_path / "early", progress=False, cache_dir=cache).metrics["steps"] == 11
+
+
+def test_a_checkpoint_cut_short_or_changed_is_refused(tmp_path, cache):
+    config = TrainConfig(**TINY)
+    train(config, steps=2, out=tmp_path / "run", progress=False, cache_dir=cache)
+    train(config, steps=3, out=tmp_path / "other", progress=False, cache_dir=cache)
+    shutil.copy(tmp_path / "other" / "model.safetensors", tmp_path / "run")   # the model of another step
+    with pytest.raises(ValueError, match=r"cannot resume .*run: its model\.safetensors is not the one saved with "
+                                         r"its training state \(step 2\); a save was cut short or the file was"):
+        train(config, steps=4, resume=tmp_path / "run", progress=False, cache_dir=cache)
+
+
+def test_resume_from_a_folder_without_a_run_fails_before_the_data_is_built(tmp_path, no_training):
+    with pytest.raises(FileNotFoundError, match=r"cannot resume .*nowhere: no such folder"):
+        train(TrainConfig(**TINY), steps=2, resume=tmp_path / "nowhere")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "training.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match=r"cannot resume .*half: it has no config\.json, model\.safetensors, "
+                                                r"arcface\.safetensors, metrics\.json, optimizer\.safetensors, "
+                                                r"training_state\.json \(a folder written by"):
+        train(TrainConfig(**TINY), steps=2, resume=tmp_path / "half")
+    with pytest.raises(ValueError, match=r"give steps, not minutes \(or neither, to finish the steps the run had"):
+        train(TrainConfig(**TINY), minutes=1, resume=tmp_path / "half")

@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Open every course notebook in JupyterLab in a real browser and check what a student sees.
 
-    .ci/browser-check                                   # installs Chromium + Playwright if missing, then this
-    python tools/browser_check.py                       # every notebooks/*.ipynb
-    python tools/browser_check.py --notebooks 00 03     # the notebooks whose names start with 00 or 03
+    .ci/browser-check                                   # installs Chromium, a Hangul font, Playwright if missing
+    python tools/browser_check.py                       # every notebooks/*.ipynb and notebooks/ko/*.ipynb
+    python tools/browser_check.py --notebooks 00 03     # the notebooks whose names start with 00 or 03, both editions
+    python tools/browser_check.py --notebooks ko/03     # the Korean 03 only (en/03: the English one)
     python tools/browser_check.py --dir /tmp/bad        # another folder (e.g. to see the check fail)
 
 nbval runs the cells but cannot see a widget that fails to draw, nor a "Run All" that stops.
@@ -20,7 +21,12 @@ no cell is pending, and checks:
 - in each widget, moving its FIRST control (slider: arrow key on the handle; dropdown: another
   option; toggle buttons: another button; checkbox: a click) changes what the widget's Output
   shows, without an error;
-- a full-page screenshot is saved as ``out/browser/<notebook>.png`` (git-ignored).
+- in a Korean notebook (``notebooks/ko/``), Hangul draws in the widgets' font, not as boxes: the
+  browser draws a Hangul syllable and a character no font has into a canvas, in the font of the
+  first widget's label, and the two must differ (Chromium shows the same box for both when no font
+  has Hangul; .ci/browser-check installs Debian's fonts-nanum);
+- a full-page screenshot is saved as ``out/browser/<notebook>.png``, ``out/browser/ko/<notebook>.png``
+  for a Korean one, and the first widget alone as ``<notebook>-widget.png`` beside it (git-ignored).
 
 Prints, per notebook: cells run, widgets found, widgets that reacted, time. Exits 1 on any
 failure, with the reason. The server and the browser are stopped at the end whatever happens.
@@ -31,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -60,6 +67,8 @@ WIDGET_ROOT = (".jp-NotebookPanel .jp-Cell-outputArea > .jp-OutputArea-child"
                " > .jp-OutputArea-output:has(> .jupyter-widgets)")
 CONTROLS = ".widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-checkbox"
 BROKEN_WIDGET_TEXTS = ("Error displaying widget", "Loading widget...")
+# matplotlib's warning when the font lacks a character (tests/test_stored_notebooks.py looks for it too)
+MISSING_GLYPH = re.compile(r"Glyph \d+.*? missing from (?:current )?font")
 # JupyterLab user settings for this run only (a temporary user_settings_dir)
 SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},          # render every cell
@@ -290,6 +299,35 @@ def move_first_control(page: Page, widget: Locator) -> str:
     raise AssertionError(f"no control found (looked for {CONTROLS})")
 
 
+# Does the page draw Hangul in ``font``? A syllable against U+10FFFD (private use: no font has it, so the
+# browser draws its missing-glyph box): equal pixels mean Hangul comes out as boxes too.
+HANGUL_JS = """(font) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 96; canvas.height = 40;
+  const g = canvas.getContext('2d');
+  const draw = text => { g.clearRect(0, 0, 96, 40); g.font = font; g.fillText(text, 4, 30);
+                         return g.getImageData(0, 0, 96, 40).data.join(','); };
+  return draw('한글') !== draw('\\u{10FFFD}\\u{10FFFD}');
+}"""
+
+
+def widget_font(widget: Locator) -> str:
+    """The CSS font of the widget's first label (or of the widget itself), e.g. '13px system-ui, sans-serif'."""
+    return widget.evaluate("""w => { const el = w.querySelector('.widget-label, label, .widget-html-content') || w;
+                                     const s = getComputedStyle(el); return `${s.fontSize} ${s.fontFamily}`; }""")
+
+
+def check_hangul(page: Page, widget: Locator, result: Result) -> None:
+    font = widget_font(widget)
+    hangul = "".join(ch for ch in widget.inner_text() if "\uac00" <= ch <= "\ud7a3")
+    drawn = page.evaluate(HANGUL_JS, font)
+    print(f"    Hangul in the widgets' font ({font}): {'drawn' if drawn else 'BOXES'}; "
+          f"the first widget shows {len(hangul)} Hangul syllables", flush=True)
+    if not drawn:
+        result.failures.append(f"Hangul draws as boxes in the widgets' font ({font}): no Hangul font "
+                               "(install Debian's fonts-nanum, as .ci/browser-check does)")
+
+
 def check_widget(page: Page, widget: Locator, number: int, result: Result) -> None:
     try:
         before = output_content(widget)
@@ -311,6 +349,9 @@ def check_widget(page: Page, widget: Locator, number: int, result: Result) -> No
         last = [line.strip() for line in text.splitlines() if line.strip()][-1]
         result.failures.append(f"widget {number}: shows an error after '{action}': {last} "
                                f"(raised in {calls[-1] if calls else '?'}; first call {calls[0] if calls else '?'})")
+    elif MISSING_GLYPH.search(text):
+        result.failures.append(f"widget {number}: after '{action}' a figure lost glyphs: "
+                               f"{MISSING_GLYPH.search(text)[0]!r}")
     elif after == before:
         result.failures.append(f"widget {number}: '{action}' did not change its output")
     else:
@@ -372,11 +413,19 @@ def check_notebook(context, server: Server, folder: Path, name: str, timeout: fl
                                    f"{stored} in the stored notebook")
         for number in range(result.widgets):
             check_widget(page, roots.nth(number), number, result)
-        screenshot(page, OUT / f"{Path(name).stem}.png")
+        shots = OUT / Path(name).parent
+        shots.mkdir(parents=True, exist_ok=True)
+        if result.widgets:
+            if is_korean(name):
+                check_hangul(page, roots.first, result)
+            roots.first.scroll_into_view_if_needed()
+            roots.first.screenshot(path=str(shots / f"{Path(name).stem}-widget.png"))
+        screenshot(page, shots / f"{Path(name).stem}.png")
     except (TimeoutError, PlaywrightError, AssertionError) as error:      # PlaywrightTimeout is one too
         result.failures.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
         try:
-            page.screenshot(path=str(OUT / f"{Path(name).stem}.png"), full_page=True)
+            (OUT / Path(name).parent).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(OUT / Path(name).parent / f"{Path(name).stem}.png"), full_page=True)
         except Exception:  # noqa: BLE001 - the failure above is what matters
             pass
     finally:
@@ -388,11 +437,26 @@ def check_notebook(context, server: Server, folder: Path, name: str, timeout: fl
     return result
 
 
+def is_korean(name: str) -> bool:
+    return Path(name).parent.name == "ko"
+
+
 def select(folder: Path, prefixes: list[str] | None) -> list[str]:
-    names = sorted(p.name for p in folder.glob("*.ipynb"))
+    """Notebook paths relative to ``folder``: its own, then those of its ko/ folder (the Korean edition).
+
+    A prefix picks both editions' notebooks that start with it; ``ko/NN`` the Korean one, ``en/NN`` the English."""
+    names = sorted(p.name for p in folder.glob("*.ipynb")) + sorted(f"ko/{p.name}" for p in folder.glob("ko/*.ipynb"))
+
+    def matches(name: str, prefix: str) -> bool:
+        if prefix.startswith("ko/"):
+            return is_korean(name) and Path(name).name.startswith(prefix[3:])
+        if prefix.startswith("en/"):
+            return not is_korean(name) and name.startswith(prefix[3:])
+        return Path(name).name.startswith(prefix)
+
     if prefixes:
-        chosen = [n for n in names if any(n.startswith(p) for p in prefixes)]
-        missing = [p for p in prefixes if not any(n.startswith(p) for n in names)]
+        chosen = [n for n in names if any(matches(n, p) for p in prefixes)]
+        missing = [p for p in prefixes if not any(matches(n, p) for n in names)]
         if missing:
             raise SystemExit(f"no notebook in {folder} starts with {missing}; there are {names}")
         names = chosen
@@ -403,9 +467,11 @@ def select(folder: Path, prefixes: list[str] | None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--notebooks", nargs="+", metavar="NN", help="name prefixes, e.g. 00 03 (default: all)")
+    parser.add_argument("--notebooks", nargs="+", metavar="NN",
+                        help="name prefixes, e.g. 00 03 (both editions), ko/03, en/03 (default: all)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per notebook's Run All (300)")
-    parser.add_argument("--dir", type=Path, default=NOTEBOOKS, help="the notebooks' folder (notebooks/)")
+    parser.add_argument("--dir", type=Path, default=NOTEBOOKS,
+                        help="the notebooks' folder (notebooks/; its ko/ folder is the Korean edition)")
     parser.add_argument("--chromium", default=CHROMIUM, help=f"the browser to drive ({CHROMIUM})")
     args = parser.parse_args(argv)
     folder = args.dir.resolve()

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Colab check: does the course install and run in Google Colab's environment?
 
-    .ci/colab-check                                     # every notebooks/*.ipynb
-    .ci/colab-check notebooks/03_positional_encoding.ipynb
+    .ci/colab-check                                     # every notebooks/*.ipynb and notebooks/ko/*.ipynb
+    .ci/colab-check notebooks/03_positional_encoding.ipynb notebooks/ko/03_positional_encoding.ipynb
     python3 tools/colab_check.py [--venv DIR] [NOTEBOOK ...]   # the same (any Python >= 3.10)
     .ci/colab-check --reuse-venv notebooks/04_attention.ipynb  # notebooks only, in the existing venv
 
@@ -338,7 +338,7 @@ def _in_slices(get_msg, step: float = 1.0):
 
 def run_notebook(python: Path, path: Path, tmp: Path, patterns: list[tuple[str, str]]) -> list[str]:
     """Run a copy of one notebook in its own empty folder (as /content on Colab); the problems found."""
-    folder = tmp / path.stem
+    folder = tmp / (f"ko-{path.stem}" if path.parent.name == "ko" else path.stem)  # the two editions apart
     (folder / "jupyter").mkdir(parents=True)
     stored = json.loads(path.read_text())
     (folder / path.name).write_text(json.dumps(strip_tags(stored)))
@@ -359,7 +359,8 @@ def run_notebook(python: Path, path: Path, tmp: Path, patterns: list[tuple[str, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="default: every notebooks/*.ipynb, then notebooks/ko/*.ipynb (the Korean edition)")
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv-colab")
     parser.add_argument("--reuse-venv", action="store_true",
                         help="skip building and installing: run the notebooks in the existing --venv")
@@ -367,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.execute:
         return execute(*args.execute)
-    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = args.notebooks or (sorted((ROOT / "notebooks").glob("*.ipynb"))
+                                   + sorted((ROOT / "notebooks" / "ko").glob("*.ipynb")))
     start, failed = time.time(), False
     with tempfile.TemporaryDirectory(prefix="colab-check-") as name:
         tmp = Path(name)
@@ -390,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                 found = [f"the runner itself failed ({error})"]
             failed = failed or bool(found)
             verdict = "ok" if not found else "FAILED: " + "\n    ".join("\n".join(found).splitlines())
-            print(f"{path.name:40} {time.time() - t:6.1f} s  {verdict}", flush=True)
+            label = f"ko/{path.name}" if path.parent.name == "ko" else path.name
+            print(f"{label:43} {time.time() - t:6.1f} s  {verdict}", flush=True)
     print(f"total {time.time() - start:.0f} s: {'FAILED' if failed else 'ok'}")
     return 1 if failed else 0
 

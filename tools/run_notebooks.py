@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Re-execute the course notebooks in place, from a fresh kernel, and store their outputs.
 
-    python tools/run_notebooks.py                       # every notebooks/*.ipynb
+    python tools/run_notebooks.py                       # every notebooks/*.ipynb and notebooks/ko/*.ipynb
     python tools/run_notebooks.py notebooks/03_*.ipynb  # some of them
+    python tools/run_notebooks.py notebooks/ko/*.ipynb  # the Korean edition (built by tools/translate.py build)
 
 Outputs are regenerated, never hand-edited. Each notebook runs in its own folder with the
 current Python environment's kernel; widget state is dropped (it would bloat the files
@@ -76,20 +77,30 @@ def run(path: Path, timeout: int) -> float:
     return elapsed
 
 
+def default_notebooks() -> list[Path]:
+    """Both editions: the English notebooks, then the Korean ones."""
+    return sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "ko").glob("*.ipynb"))
+
+
+def label(path: Path) -> str:
+    """``ko/03_positional_encoding.ipynb`` for a Korean notebook, the file name for an English one."""
+    return f"{path.parent.name}/{path.name}" if path.parent.name == "ko" else path.name
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb, notebooks/ko/*.ipynb")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = args.notebooks or default_notebooks()
     failed = []
     for path in paths:
         try:
             seconds = run(path, args.timeout)
-            print(f"{path.name:40s} {seconds:6.1f} s  ({path.stat().st_size / 1000:.0f} KB)")
+            print(f"{label(path):44s} {seconds:6.1f} s  ({path.stat().st_size / 1000:.0f} KB)")
         except Exception as exc:  # report and go on with the others
-            failed.append(path.name)
-            print(f"{path.name:40s} FAILED: {type(exc).__name__}: {str(exc)[-2000:]}", file=sys.stderr)
+            failed.append(label(path))
+            print(f"{label(path):44s} FAILED: {type(exc).__name__}: {str(exc)[-2000:]}", file=sys.stderr)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

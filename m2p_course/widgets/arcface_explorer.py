@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import DANCER_NAMES, ArcFaceLoss, check_padding_mask, generate_dance, masked_mean
+from ..i18n import _
 
 __all__ = ["dancer_clips", "EmbeddingRun", "train_embeddings", "angle_stats", "angle_table", "target_logit",
            "plot_target_logit", "plot_embeddings", "arcface_explorer_widget"]
@@ -380,11 +381,12 @@ def arcface_explorer_widget(train: tuple[torch.Tensor, torch.Tensor],
         plt.show()
 
     controls = {
-        "margin_degrees": widgets.FloatSlider(value=28.6, min=0.0, max=60.0, step=0.1, description="m (degrees)",
+        "margin_degrees": widgets.FloatSlider(value=28.6, min=0.0, max=60.0, step=0.1, description=_("m (degrees)"),
                                               continuous_update=False),
-        "scale": widgets.FloatSlider(value=8.0, min=1.0, max=64.0, step=1.0, description="s (scale)",
+        "scale": widgets.FloatSlider(value=8.0, min=1.0, max=64.0, step=1.0, description=_("s (scale)"),
                                      continuous_update=False),
     }
     out = widgets.interactive_output(show, controls)
-    header = widgets.HTML("<b>ArcFace explorer: the dancers' clips on the sphere, plain softmax vs ArcFace(m, s)</b>")
+    header = widgets.HTML("<b>" + html.escape(_("ArcFace explorer: the dancers' clips on the sphere, plain softmax vs "
+                                                "ArcFace(m, s)"), quote=False) + "</b>")
     return widgets.VBox([header, widgets.HBox(list(controls.values())), table, out])

@@ -22,6 +22,7 @@ import torch
 
 from ..attention import attention_memory_bytes
 from ..checks import check_positive_int, check_real, check_tensor
+from ..i18n import _
 from ._panel import panel
 
 __all__ = [
@@ -117,9 +118,9 @@ def scaling_widget(num_keys: int = 16) -> widgets.VBox:
 
     controls = {
         "d_k": widgets.Dropdown(options=[1, 4, 16, 64, 128, 512, 1024], value=128, description="d_k"),
-        "seed": widgets.IntSlider(value=0, min=0, max=20, description="query #"),
+        "seed": widgets.IntSlider(value=0, min=0, max=20, description=_("query #")),
     }
-    return panel(show, controls, title="Why divide by sqrt(d_k)?")
+    return panel(show, controls, title=_("Why divide by sqrt(d_k)?"))
 
 
 # -----------------------------------------------------------------------------
@@ -226,12 +227,12 @@ def attention_map_widget(maps: torch.Tensor, fps: float = 30.0, beat_times=None)
         plt.show()
 
     controls = {
-        "layer": widgets.IntSlider(value=0, min=0, max=layers - 1, description="layer"),
-        "head": widgets.Dropdown(options=["mean", *range(heads)], value=0, description="head"),
-        "batch": widgets.IntSlider(value=0, min=0, max=batch_size - 1, description="clip",
+        "layer": widgets.IntSlider(value=0, min=0, max=layers - 1, description=_("layer")),
+        "head": widgets.Dropdown(options=["mean", *range(heads)], value=0, description=_("head")),
+        "batch": widgets.IntSlider(value=0, min=0, max=batch_size - 1, description=_("clip"),
                                    disabled=batch_size == 1),
     }
-    return panel(show, controls, title="Attention maps: who looks at whom")
+    return panel(show, controls, title=_("Attention maps: who looks at whom"))
 
 
 # -----------------------------------------------------------------------------

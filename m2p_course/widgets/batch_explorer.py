@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ..i18n import _
 from ._panel import panel
 
 __all__ = ["MemoryRow", "BatchMemory", "clip_lengths", "lengths_to_mask", "batch_memory", "batch_table",
@@ -213,12 +214,14 @@ def batch_table(lengths, *, fps: int = 30, **sizes) -> str:
     fps = _int(fps, "fps")
     memory = batch_memory(lengths, **sizes)
     b, t_max = len(memory.lengths), memory.t_max
-    lines = [f"B = {b} clips padded to T_max = {t_max} frames ({t_max / fps:.1f} s at {fps} FPS): "
-             f"the batch is [{b}, {t_max}, ...]"]
+    lines = [_("B = {b} clips padded to T_max = {t_max} frames ({seconds:.1f} s at {fps} FPS): the batch is "
+               "[{b}, {t_max}, ...]").format(b=b, t_max=t_max, seconds=t_max / fps, fps=fps)]
     width = len(str(b - 1))                               # clip numbers right-aligned: "clip  9:", "clip 10:"
     for k, n in enumerate(memory.lengths):
-        lines.append(f"  clip {k:>{width}}: {n:5d} frames ({n / fps:5.1f} s) + {t_max - n:5d} padded")
-    lines.append(f"padding: {memory.padded_frames:,} of {b * t_max:,} frames ({memory.padded_fraction:.0%})")
+        lines.append(_("  clip {k}: {n:5d} frames ({seconds:5.1f} s) + {padded:5d} padded").format(
+            k=f"{k:>{width}}", n=n, seconds=n / fps, padded=t_max - n))
+    lines.append(_("padding: {padded:,} of {frames:,} frames ({fraction:.0%})").format(
+        padded=memory.padded_frames, frames=b * t_max, fraction=memory.padded_fraction))
     lines.append("")
     header = f"{'tensor':<30} {'shape':<19} {'padded batch':>12} {'no padding':>12} {'wasted':>10}"
     lines += [header, "-" * len(header)]
@@ -292,11 +295,11 @@ def batch_explorer_widget(longest: int = 8, shortest: int = 2, batch: int = 4, t
 
     # continuous_update=False: redraw when a slider is released, not for every value it passes while dragged
     controls = {
-        "longest": widgets.IntSlider(value=longest, min=1, max=180, description="longest (s)",
+        "longest": widgets.IntSlider(value=longest, min=1, max=180, description=_("longest (s)"),
                                      continuous_update=False),
-        "shortest": widgets.IntSlider(value=shortest, min=1, max=180, description="shortest (s)",
+        "shortest": widgets.IntSlider(value=shortest, min=1, max=180, description=_("shortest (s)"),
                                       continuous_update=False),
-        "batch": widgets.IntSlider(value=batch, min=1, max=16, description="clips B", continuous_update=False),
-        "training": widgets.Checkbox(value=training, description="training (keep every layer)"),
+        "batch": widgets.IntSlider(value=batch, min=1, max=16, description=_("clips B"), continuous_update=False),
+        "training": widgets.Checkbox(value=training, description=_("training (keep every layer)")),
     }
-    return panel(show, controls, title="Batch explorer: songs of different lengths, padded to the longest")
+    return panel(show, controls, title=_("Batch explorer: songs of different lengths, padded to the longest"))

@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.ticker import EngFormatter, NullFormatter
 
 from ..checks import check_positive_int
+from ..i18n import _
 from ._panel import panel
 
 __all__ = [
@@ -151,11 +152,14 @@ def encoder_summary(length: int, d_model: int = 1024, nhead: int = 8, dim_feedfo
     flops = encoder_flops(length, d_model, nhead, dim_feedforward, num_layers)
     linear, attention = _split(flops)
     total = linear + attention
-    lines = [f"T = {length} frames ({length / fps:.1f} s at {fps} FPS), {num_layers} layers of "
-             f"E = {d_model}, {nhead} heads of {d_model // nhead}, F = {dim_feedforward}",
-             f"parameters: {params:,} per layer, {num_layers * params:,} in the stack",
-             f"forward FLOPs: {total / 1e9:,.1f} GFLOP (attention {attention / total:.1%}; "
-             f"per frame {total / length / 1e6:,.1f} MFLOP)"]
+    lines = [_("T = {length} frames ({seconds:.1f} s at {fps} FPS), {layers} layers of E = {d_model}, {nhead} heads "
+               "of {head_dim}, F = {dim_feedforward}").format(
+                 length=length, seconds=length / fps, fps=fps, layers=num_layers, d_model=d_model, nhead=nhead,
+                 head_dim=d_model // nhead, dim_feedforward=dim_feedforward),
+             _("parameters: {params:,} per layer, {stack:,} in the stack").format(
+                 params=params, stack=num_layers * params),
+             _("forward FLOPs: {gflop:,.1f} GFLOP (attention {share:.1%}; per frame {mflop:,.1f} MFLOP)").format(
+                 gflop=total / 1e9, share=attention / total, mflop=total / length / 1e6)]
     lines += [f"  {name:<22}{value / 1e9:>12,.2f} GFLOP" for name, value in flops.items()]
     return "\n".join(lines)
 
@@ -170,9 +174,9 @@ def encoder_cost_widget(fps: int = 30) -> widgets.VBox:
         plt.show()
 
     controls = {
-        "length": widgets.IntSlider(value=24, min=1, max=5400, step=1, description="T (frames)",
+        "length": widgets.IntSlider(value=24, min=1, max=5400, step=1, description=_("T (frames)"),
                                     continuous_update=False),
-        "d_model": widgets.Dropdown(options=[256, 512, 1024, 2048], value=1024, description="E (width)"),
-        "num_layers": widgets.IntSlider(value=6, min=1, max=24, description="layers"),
+        "d_model": widgets.Dropdown(options=[256, 512, 1024, 2048], value=1024, description=_("E (width)")),
+        "num_layers": widgets.IntSlider(value=6, min=1, max=24, description=_("layers")),
     }
-    return panel(show, controls, title="The encoder stack: parameters and FLOPs (8 heads, F = 4E)")
+    return panel(show, controls, title=_("The encoder stack: parameters and FLOPs (8 heads, F = 4E)"))

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..checks import check_real
 from ..features import DEFAULT_RECIPE, FeatureGroup, FeatureRecipe
+from ..i18n import _
 from ._panel import panel
 
 __all__ = ["FeatureWindow", "row_labels", "feature_window", "plot_feature_window", "feature_explorer_widget"]
@@ -194,20 +195,21 @@ def feature_explorer_widget(features: np.ndarray, *, recipe: FeatureRecipe = DEF
     step = 0.1
     longest = min(MAX_WINDOW_SECONDS, duration)
     controls = {
-        "group": widgets.Dropdown(options=[g.name for g in recipe.groups], value=first.group, description="group"),
+        "group": widgets.Dropdown(options=[g.name for g in recipe.groups], value=first.group, description=_("group")),
         "start": widgets.FloatSlider(value=0.0, min=0.0, max=max(0.0, math.floor((duration - 1 / fps) / step) * step),
-                                     step=step, description="start (s)", continuous_update=False),
+                                     step=step, description=_("start (s)"), continuous_update=False),
         "length": widgets.FloatSlider(value=min(4.0, longest), min=min(0.5, longest), max=longest, step=step,
-                                      description="length (s)", continuous_update=False),
+                                      description=_("length (s)"), continuous_update=False),
     }
     if beat_times is not None:
-        controls["show_beats"] = widgets.Checkbox(value=True, description="show beats")
+        controls["show_beats"] = widgets.Checkbox(value=True, description=_("show beats"))
 
     def show(group, start, length, show_beats=False):
         window = feature_window(features, group, start, length, recipe=recipe, fps=fps)
-        print(f"{group}: values [{window.values.shape[0]}, {window.values.shape[1]}] = frames "
-              f"{window.frames[0]}..{window.frames[-1]} ({window.normalisation})")
+        print(_("{group}: values [{rows}, {columns}] = frames {first}..{last} ({normalisation})").format(
+            group=group, rows=window.values.shape[0], columns=window.values.shape[1], first=window.frames[0],
+            last=window.frames[-1], normalisation=window.normalisation))
         plot_feature_window(window, beat_times if show_beats else None)
         plt.show()
 
-    return panel(show, controls, title="Feature explorer: one group of the per-frame descriptor")
+    return panel(show, controls, title=_("Feature explorer: one group of the per-frame descriptor"))

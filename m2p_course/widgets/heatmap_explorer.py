@@ -36,6 +36,7 @@ from .. import (
     soft_argmax2d,
     spatial_softmax2d,
 )
+from ..i18n import _
 from ._panel import panel
 
 __all__ = ["MAP_KINDS", "toy_logits", "HeatmapReadout", "heatmap_readout", "temperature_sweep",
@@ -298,11 +299,11 @@ def heatmap_explorer_widget(*, size: int = 16, x: float = 0.27, y: float = -0.42
     controls = {
         # logarithmic: 10 ** -1.3 = 0.05 ... 10 ** 0.7 = 5, as much room for 0.05 ... 0.5 as for 0.5 ... 5
         "temperature": widgets.FloatLogSlider(value=1.0, base=10, min=-1.3, max=0.7, step=0.02,
-                                              description="temperature", continuous_update=False),
-        "kind": widgets.Dropdown(options=list(MAP_KINDS), value="one peak", description="map"),
-        "true_x": widgets.FloatSlider(value=x, min=-1.0, max=1.0, step=0.01, description="true x",
+                                              description=_("temperature"), continuous_update=False),
+        "kind": widgets.Dropdown(options=list(MAP_KINDS), value="one peak", description=_("map")),
+        "true_x": widgets.FloatSlider(value=x, min=-1.0, max=1.0, step=0.01, description=_("true x"),
                                       continuous_update=False),
         "cells": widgets.IntSlider(value=size, min=4, max=32, step=1, description="H = W", continuous_update=False),
-        "argmax": widgets.Checkbox(value=True, description="show the argmax"),
+        "argmax": widgets.Checkbox(value=True, description=_("show the argmax")),
     }
-    return panel(show, controls, title="Heatmap explorer: temperature, soft-argmax and argmax")
+    return panel(show, controls, title=_("Heatmap explorer: temperature, soft-argmax and argmax"))

@@ -15,6 +15,7 @@ once per move).
 
 from __future__ import annotations
 
+import html
 from numbers import Integral
 
 import ipywidgets as widgets
@@ -22,6 +23,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import m2p_course
+
+from ..i18n import _
 
 __all__ = ["GROUP_COLORS", "keypoint_info", "describe_keypoint", "layout_table", "plot_keypoints",
            "plot_keypoint_scores", "keypoint_explorer_widget"]
@@ -92,8 +95,10 @@ def describe_keypoint(keypoint, pose=None) -> str:
     info = keypoint_info(keypoint, pose)
     first, last = info["group_range"]
     x, y = info["xy"]
-    return (f"{info['index']:3d}  {info['name']}: {info['group']} keypoint {info['position']} "
-            f"(counted from 0; {info['group_size']} in all, indices {first}-{last}), at (x, y) = ({x:.2f}, {y:.2f})")
+    return _("{index:3d}  {name}: {group} keypoint {position} (counted from 0; {size} in all, indices "
+             "{first}-{last}), at (x, y) = ({x:.2f}, {y:.2f})").format(
+        index=info["index"], name=info["name"], group=info["group"], position=info["position"],
+        size=info["group_size"], first=first, last=last, x=x, y=y)
 
 
 def layout_table(group: str | None = None) -> str:
@@ -257,13 +262,13 @@ def keypoint_explorer_widget(pose=None) -> widgets.VBox:
     to draw (default ``rest_pose()``). Returns the VBox to display.
     """
     pose = _check_one_pose(pose)
-    group = widgets.Dropdown(options=list(m2p_course.GROUPS), value="body", description="group")
-    keypoint = widgets.IntSlider(value=0, min=0, max=m2p_course.NUM_KEYPOINTS - 1, description="index",
+    group = widgets.Dropdown(options=list(m2p_course.GROUPS), value="body", description=_("group"))
+    keypoint = widgets.IntSlider(value=0, min=0, max=m2p_course.NUM_KEYPOINTS - 1, description=_("index"),
                                  continuous_update=False)
-    typed = widgets.BoundedIntText(value=0, min=0, max=m2p_course.NUM_KEYPOINTS - 1, description="or type",
+    typed = widgets.BoundedIntText(value=0, min=0, max=m2p_course.NUM_KEYPOINTS - 1, description=_("or type"),
                                    layout=widgets.Layout(width="170px"))
     widgets.link((typed, "value"), (keypoint, "value"))     # typing 54 moves the slider to 54 (one draw)
-    labels = widgets.Checkbox(value=True, description="write the indices")
+    labels = widgets.Checkbox(value=True, description=_("write the indices"))
     out = widgets.Output()
     linking = [False]                    # True while one control moves the other: draw once, not twice
 
@@ -297,5 +302,6 @@ def keypoint_explorer_widget(pose=None) -> widgets.VBox:
     keypoint.observe(keypoint_changed, names="value")
     labels.observe(lambda change: draw(), names="value")
     draw()
-    title = widgets.HTML("<b>Keypoint explorer: the 134 keypoints, their groups and indices</b>")
+    title = widgets.HTML("<b>" + html.escape(_("Keypoint explorer: the 134 keypoints, their groups and indices"),
+                                             quote=False) + "</b>")
     return widgets.VBox([title, widgets.HBox([group, keypoint]), widgets.HBox([typed, labels]), out])

@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..checks import check_bool, check_positive_int, check_real
+from ..i18n import N_, _
 from ._panel import panel
 
 __all__ = ["MEMORY_BUDGETS", "predicted_memory", "memory_plan", "plan_table", "plot_memory",
@@ -137,24 +138,34 @@ def memory_plan(frames: int, batch: int = 1, *, training: bool = True, checkpoin
     }
 
 
+# memory_plan's "mode" (English data, as its "verdict") -> the msgid plan_table shows
+_MODES = {"training step": N_("training step"), "inference": N_("inference")}
+
+
 def plan_table(frames: int, batch: int = 1, *, training: bool = True, checkpointing: bool = False,
                precision: str = "fp32", dropout: float = 0.1, budget=DEFAULT_BUDGET,
                config: dict | None = None) -> str:
     """``memory_plan`` as the text the explorer prints: the settings, the bytes, the verdict."""
     plan = memory_plan(frames, batch, training=training, checkpointing=checkpointing, precision=precision,
                        dropout=dropout, budget=budget, config=config)
-    settings = [plan["mode"], precision]
+    settings = [_(_MODES[plan["mode"]]), precision]
     if training and checkpointing:
-        settings.append("checkpointing")
-    settings.append(f"dropout {dropout:g}")
+        settings.append(_("checkpointing"))
+    settings.append(_("dropout {p:g}").format(p=dropout))
     biggest = ", ".join(f"{op} {size:.2f}" for op, size in plan["largest"][:3])
+    verdict = (_("fits, {margin:.1f} GB to spare").format(margin=plan["margin_gb"]) if plan["fits"]
+               else _("out of memory by {margin:.1f} GB").format(margin=-plan["margin_gb"]))
+    # each label padded so that the numbers line up (a Hangul syllable is two columns wide)
     lines = [
-        f"[B, T] = [{batch}, {frames}] ({frames / 30:.0f} s at 30 fps), {', '.join(settings)}",
-        f"  weights              {plan['weights_gb']:7.2f} GB",
-        f"  peak of the pass     {plan['peak_gb']:7.2f} GB   (kept for backward {plan['kept_gb']:.2f} GB)",
-        f"  total                {plan['total_gb']:7.2f} GB   largest tensors (GB): {biggest}",
-        f"  budget               {plan['budget_gb']:7.2f} GB   {plan['budget']}",
-        f"  -> {plan['verdict']}",
+        _("[B, T] = [{batch}, {frames}] ({seconds:.0f} s at 30 fps), {settings}").format(
+            batch=batch, frames=frames, seconds=frames / 30, settings=", ".join(settings)),
+        _("  weights              {gb:7.2f} GB").format(gb=plan["weights_gb"]),
+        _("  peak of the pass     {gb:7.2f} GB   (kept for backward {kept:.2f} GB)").format(
+            gb=plan["peak_gb"], kept=plan["kept_gb"]),
+        _("  total                {gb:7.2f} GB   largest tensors (GB): {biggest}").format(
+            gb=plan["total_gb"], biggest=biggest),
+        _("  budget               {gb:7.2f} GB   {budget}").format(gb=plan["budget_gb"], budget=plan["budget"]),
+        f"  -> {verdict}",
     ]
     return "\n".join(lines)
 
@@ -209,15 +220,15 @@ def memory_explorer_widget(frames: int = 5400, batch: int = 1, training: bool = 
         print(plan_table(frames, batch, **settings))
 
     controls = {
-        "frames": widgets.IntSlider(value=frames, min=300, max=MAX_FRAMES, step=300, description="T frames",
+        "frames": widgets.IntSlider(value=frames, min=300, max=MAX_FRAMES, step=300, description=_("T frames"),
                                     continuous_update=False),
-        "batch": widgets.IntSlider(value=batch, min=1, max=16, description="batch", continuous_update=False),
+        "batch": widgets.IntSlider(value=batch, min=1, max=16, description=_("batch"), continuous_update=False),
         "mode": widgets.ToggleButtons(options=["training step", "inference"],
                                       value="training step" if training else "inference"),
-        "checkpointing": widgets.Checkbox(value=False, description="gradient checkpointing"),
-        "precision": widgets.Dropdown(options=list(_PRECISIONS), value="fp32", description="precision"),
-        "dropout": widgets.Checkbox(value=True, description="dropout 0.1 (the guide's)"),
-        "budget": widgets.Dropdown(options=list(MEMORY_BUDGETS), value=budget, description="budget"),
+        "checkpointing": widgets.Checkbox(value=False, description=_("gradient checkpointing")),
+        "precision": widgets.Dropdown(options=list(_PRECISIONS), value="fp32", description=_("precision")),
+        "dropout": widgets.Checkbox(value=True, description=_("dropout 0.1 (the guide's)")),
+        "budget": widgets.Dropdown(options=list(MEMORY_BUDGETS), value=budget, description=_("budget")),
     }
-    return panel(show, controls, title="Will it fit in a CPU's memory? The guide's model, predicted on fake tensors "
-                 "with the CPU's kernels (a GPU's fused attention keeps less)")
+    return panel(show, controls, title=_("Will it fit in a CPU's memory? The guide's model, predicted on fake tensors "
+                 "with the CPU's kernels (a GPU's fused attention keeps less)"))

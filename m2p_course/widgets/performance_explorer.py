@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from ..checks import check_bool, check_positive_int, check_real
+from ..i18n import _
 from ..performance import STAGES, stage_flops
 from ._panel import panel
 
@@ -71,8 +72,10 @@ def cost_table(length: int, batch: int = 1, training: bool = False, checkpointin
                rate: float | None = None, **config) -> str:
     """``stage_costs`` as a text table with a total line; seconds only when ``rate`` is given."""
     rows = stage_costs(length, batch, training, checkpointing, rate, **config)
-    what = "training step" + (" (checkpointed)" if checkpointing else "") if training else "inference"
-    lines = [f"{what}, B = {batch}, T = {length}" + (f", at {rate / 1e9:.0f} GFLOP/s" if rate else ""),
+    what = (_("training step (checkpointed)") if checkpointing else _("training step")) if training \
+        else _("inference")
+    lines = [f"{what}, B = {batch}, T = {length}" + (_(", at {rate:.0f} GFLOP/s").format(rate=rate / 1e9) if rate
+                                                     else ""),
              f"{'stage':<24}{'GFLOP':>10}{'share':>8}" + (f"{'seconds':>10}" if rate else "")]
     for row in rows:
         line = f"{row['stage']:<24}{row['flops'] / 1e9:>10.1f}{row['share']:>8.1%}"
@@ -115,18 +118,20 @@ def performance_explorer_widget(rates: dict[str, float], length: int = 5400, bat
     style = {"description_width": "initial"}
     controls = {
         "length": widgets.IntSlider(value=min(length, MAX_FRAMES), min=30, max=MAX_FRAMES, step=30,
-                                    description="T (frames)", continuous_update=False, style=style),
-        "batch": widgets.IntSlider(value=min(batch, MAX_BATCH), min=1, max=MAX_BATCH, description="B (batch)",
+                                    description=_("T (frames)"), continuous_update=False, style=style),
+        "batch": widgets.IntSlider(value=min(batch, MAX_BATCH), min=1, max=MAX_BATCH, description=_("B (batch)"),
                                    continuous_update=False, style=style),
         "mode": widgets.ToggleButtons(options=["inference", "training step", "checkpointed step"],
-                                      value="inference", description="pass", style=style),
-        "precision": widgets.Dropdown(options=list(rates), value=next(iter(rates)), description="precision",
+                                      value="inference", description=_("pass"), style=style),
+        "precision": widgets.Dropdown(options=list(rates), value=next(iter(rates)), description=_("precision"),
                                       style=style),
     }
 
     def show(length, batch, mode, precision):
         print(cost_table(length, batch, training=mode != "inference", checkpointing=mode == "checkpointed step",
                          rate=rates[precision]))
-        print("\n(seconds = FLOPs / the measured matrix-multiply rate: a bound a real pass reaches 70-90 % of)")
+        print("\n" + _("(seconds = FLOPs / the measured matrix-multiply rate: a bound a real pass reaches {share} "
+                       "of)").format(share="70-90 %"))   # the percent outside the msgid: not a %-format
 
-    return panel(show, controls, title="Performance explorer: the guide's full-size encoder, FLOPs and time by stage")
+    return panel(show, controls,
+                 title=_("Performance explorer: the guide's full-size encoder, FLOPs and time by stage"))

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..checks import check_positive_int, check_real
+from ..i18n import _
 from ..positional import positional_encoding
 from ._panel import panel
 
@@ -72,10 +73,13 @@ def describe_dims(d_model: int, first_dim: int = 0, num_dims: int | None = None,
     waves = wavelengths(d_model)
     last = first_dim + num_dims - 1
     short, long = waves[first_dim // 2].item(), waves[last // 2].item()
-    return (f"d_model={d_model}: dims {first_dim}..{last} (sin on even dims, cos on odd dims)\n"
-            f"wavelengths {short:,.1f} .. {long:,.1f} frames = "
-            f"{short / fps:,.2f} .. {long / fps:,.1f} s at {fps:g} fps\n"
-            f"whole table: {waves[0].item():.2f} .. {waves[-1].item():,.0f} frames")
+    return "\n".join([
+        _("d_model={d_model}: dims {first}..{last} (sin on even dims, cos on odd dims)").format(
+            d_model=d_model, first=first_dim, last=last),
+        _("wavelengths {short:,.1f} .. {long:,.1f} frames = {short_s:,.2f} .. {long_s:,.1f} s at {fps:g} fps").format(
+            short=short, long=long, short_s=short / fps, long_s=long / fps, fps=fps),
+        _("whole table: {shortest:.2f} .. {longest:,.0f} frames").format(
+            shortest=waves[0].item(), longest=waves[-1].item())])
 
 
 def _spread_dims(first_dim: int, num_dims: int) -> list[int]:
@@ -152,7 +156,7 @@ def positional_explorer_widget(d_model: int = 1024, length: int = 200) -> widget
     and the number of dims, and a view switch (table / curves / similarity). Returns the VBox."""
     check_positive_int(d_model, "d_model")
     check_positive_int(length, "length")
-    first = widgets.IntSlider(value=0, min=0, max=d_model - 1, step=1, description="first dim")
+    first = widgets.IntSlider(value=0, min=0, max=d_model - 1, step=1, description=_("first dim"))
 
     def show(d_model: int, length: int, first_dim: int, num_dims: int, view: str) -> None:
         first_dim = min(first_dim, d_model - 1)                 # keep the window inside the table
@@ -167,8 +171,8 @@ def positional_explorer_widget(d_model: int = 1024, length: int = 200) -> widget
         "length": widgets.IntSlider(value=length, min=2, max=max(1000, length), step=1, description="T"),
         "first_dim": first,
         "num_dims": widgets.IntSlider(value=d_model, min=1, max=max(1024, d_model), step=1,
-                                      description="dims shown"),
-        "view": widgets.ToggleButtons(options=list(VIEWS), value="table", description="view"),
+                                      description=_("dims shown")),
+        "view": widgets.ToggleButtons(options=list(VIEWS), value="table", description=_("view")),
     }
     d_slider.observe(lambda change: setattr(first, "max", change["new"] - 1), names="value")
-    return panel(show, controls, title="Sinusoidal positional encoding explorer")
+    return panel(show, controls, title=_("Sinusoidal positional encoding explorer"))

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..checks import check_real, check_tensor
+from ..i18n import _
 from ..projection import MusicProjection
 from ._panel import panel
 
@@ -158,9 +159,9 @@ def projection_explorer_widget(features: torch.Tensor, projection: MusicProjecti
         print(stage_table({name: stages[name] for name in ("input", stage)}))
 
     controls = {
-        "stage": widgets.Dropdown(options=list(STAGE_NAMES), value="LayerNorm 1", description="stage"),
-        "mode": widgets.ToggleButtons(options=["eval", "train"], value="eval", description="mode"),
-        "p": widgets.FloatSlider(value=0.1, min=0.0, max=0.9, step=0.05, description="dropout p"),
-        "overlay": widgets.Checkbox(value=True, description="show the stage before"),
+        "stage": widgets.Dropdown(options=list(STAGE_NAMES), value="LayerNorm 1", description=_("stage")),
+        "mode": widgets.ToggleButtons(options=["eval", "train"], value="eval", description=_("mode")),
+        "p": widgets.FloatSlider(value=0.1, min=0.0, max=0.9, step=0.05, description=_("dropout p")),
+        "overlay": widgets.Checkbox(value=True, description=_("show the stage before")),
     }
-    return panel(show, controls, title="Music projection explorer: the activations after each layer")
+    return panel(show, controls, title=_("Music projection explorer: the activations after each layer"))

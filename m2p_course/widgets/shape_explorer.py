@@ -22,6 +22,7 @@ import torch
 from matplotlib.patches import FancyBboxPatch
 
 from ..checks import check_positive_int
+from ..i18n import N_, _
 from ..model import M2PEncoder
 from ..shapes import ShapeTrace, trace_shapes
 from ._panel import panel
@@ -108,16 +109,22 @@ def format_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+# memory_estimate's keys -> the row labels shape_table shows, padded to 22 columns (a Hangul syllable is two)
+_MEMORY_ITEMS = {"weights": N_("weights               "), "attention, one layer": N_("attention, one layer  "),
+                 "attention, all layers": N_("attention, all layers ")}
+
+
 def shape_table(batch: int, frames: int, hidden_dim: int = 1024, num_layers: int = 6, num_heads: int = 8,
                 music_input_dim: int = 4800) -> str:
     """The text the explorer shows: the trace's table, then a float32 memory estimate."""
     trace = explore_shapes(batch, frames, hidden_dim, num_layers, num_heads, music_input_dim)
     memory = memory_estimate(batch, frames, num_heads, num_layers, trace.total_params)
-    how = {"weights": f"{trace.total_params:,} parameters x 4 bytes",
+    how = {"weights": _("{params:,} parameters x 4 bytes").format(params=trace.total_params),
            "attention, one layer": f"B x heads x T x T x 4 = {batch} x {num_heads} x {frames} x {frames} x 4",
-           "attention, all layers": f"x {num_layers} layers, kept for the backward pass when training"}
-    lines = [trace.table(), "", "memory estimate (float32, rough):"]
-    lines += [f"  {item:22s} {format_bytes(size):>10s}   {how[item]}" for item, size in memory.items()]
+           "attention, all layers": _("x {layers} layers, kept for the backward pass when training").format(
+               layers=num_layers)}
+    lines = [trace.table(), "", _("memory estimate (float32, rough):")]
+    lines += [f"  {_(_MEMORY_ITEMS[item])} {format_bytes(size):>10s}   {how[item]}" for item, size in memory.items()]
     return "\n".join(lines)
 
 
@@ -262,14 +269,14 @@ def shape_explorer_widget(batch: int = 2, frames: int = 24, hidden_dim: int = 10
         raise TypeError(f"diagram must be True or False, got {type(diagram).__name__}")
     style = {"description_width": "initial"}
     controls = {
-        "batch": widgets.IntSlider(value=batch, min=1, max=MAX_BATCH, description="B (batch)", style=style),
-        "frames": widgets.IntSlider(value=frames, min=1, max=MAX_FRAMES, description="T (frames)",
+        "batch": widgets.IntSlider(value=batch, min=1, max=MAX_BATCH, description=_("B (batch)"), style=style),
+        "frames": widgets.IntSlider(value=frames, min=1, max=MAX_FRAMES, description=_("T (frames)"),
                                     continuous_update=False, style=style),
-        "hidden_dim": widgets.Dropdown(options=list(HIDDEN_CHOICES), value=hidden_dim, description="hidden size",
+        "hidden_dim": widgets.Dropdown(options=list(HIDDEN_CHOICES), value=hidden_dim, description=_("hidden size"),
                                        style=style),
-        "num_layers": widgets.IntSlider(value=num_layers, min=1, max=MAX_LAYERS, description="layers", style=style),
-        "num_heads": widgets.Dropdown(options=list(HEAD_CHOICES), value=num_heads, description="heads", style=style),
-        "diagram": widgets.Checkbox(value=diagram, description="draw the pipeline"),
+        "num_layers": widgets.IntSlider(value=num_layers, min=1, max=MAX_LAYERS, description=_("layers"), style=style),
+        "num_heads": widgets.Dropdown(options=list(HEAD_CHOICES), value=num_heads, description=_("heads"), style=style),
+        "diagram": widgets.Checkbox(value=diagram, description=_("draw the pipeline")),
     }
-    return panel(_show, controls, title="Shape explorer: the encoder traced on the meta device "
-                                        "(T = 5400 is three minutes at 30 FPS)")
+    return panel(_show, controls, title=_("Shape explorer: the encoder traced on the meta device "
+                                        "(T = 5400 is three minutes at 30 FPS)"))

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ..checks import check_frame_indices, check_int, check_positive_int
+from ..i18n import _
 from ..keypoints import check_pose
 from ._panel import panel
 
@@ -74,6 +75,8 @@ class SongDance:
     beat_frames: [M] int64, the music's beats (frame indices)
     dancer:      the dancer's name
     fps:         frames per second
+    reference:   what `truth` is, for the pictures' titles ("the ground truth"; for a real recording,
+                 "the course's choreography": no dance was ever recorded to it)
     """
 
     name: str
@@ -82,6 +85,7 @@ class SongDance:
     beat_frames: np.ndarray
     dancer: str = ""
     fps: int = 30
+    reference: str = "the ground truth"
 
     def __post_init__(self):
         predicted, truth = _dance_pair(self.predicted, self.truth)
@@ -168,13 +172,19 @@ def frame_summary(dance: SongDance, frame: int) -> str:
     """One line about a frame: its time, its keypoint error against the song's mean, the nearest beat."""
     frame = _frame(dance, frame)
     errors = dance.errors
-    text = (f"{dance.name}: frame {frame} of {dance.num_frames} ({frame / dance.fps:.2f} s), keypoint error "
-            f"{errors[frame]:.3f} (the song's mean {errors.mean():.3f})")
+    text = _("{name}: frame {frame} of {frames} ({seconds:.2f} s), keypoint error {error:.3f} (the song's mean "
+             "{mean:.3f})").format(name=dance.name, frame=frame, frames=dance.num_frames, seconds=frame / dance.fps,
+                                   error=errors[frame], mean=errors.mean())
     if dance.beat_frames.size:
         nearest = int(dance.beat_frames[np.abs(dance.beat_frames - frame).argmin()])
         offset = nearest - frame
-        where = "on a beat" if offset == 0 else f"{abs(offset)} frames {'before' if offset > 0 else 'after'} a beat"
-        text += f"; {where} (frame {nearest})"
+        if offset == 0:
+            where = _("on a beat (frame {nearest})")
+        elif offset > 0:
+            where = _("{n} frames before a beat (frame {nearest})")
+        else:
+            where = _("{n} frames after a beat (frame {nearest})")
+        text += "; " + where.format(n=abs(offset), nearest=nearest)
     return text
 
 
@@ -279,7 +289,7 @@ def history_table(history) -> str:
     history = _history(history)
     val = history.get("val") or []
     if not val:
-        return f"{len(history['step'])} steps, no validation (eval_every is larger than the run)"
+        return _("{steps} steps, no validation (eval_every is larger than the run)").format(steps=len(history["step"]))
     lines = ["  step  keypoint error (x mean pose's)  BAS (x ground truth's)  dancers identified"]
     for v in val:
         lines.append(f"{v['step']:6d}  {v['keypoint_error']:14.4f} ({v['error_ratio']:.2f} x)      "
@@ -403,7 +413,7 @@ def comparison_gif(dance: SongDance, *, size: int = 240, every: int = 2) -> byte
         raise TypeError(f"dance must be a SongDance (from dance_songs), got {type(dance).__name__}")
     with tempfile.TemporaryDirectory() as folder:
         path = save_dance_gif(dance.predicted, Path(folder) / "dance.gif", fps=dance.fps, reference=dance.truth,
-                              titles=("the model", "the ground truth"), size=size, every=every,
+                              titles=("the model", dance.reference), size=size, every=every,
                               beats=dance.beat_frames)
         return path.read_bytes()
 
@@ -445,8 +455,8 @@ def comparison_html(dance: SongDance, audio=None, sr: int | None = None, *, size
                          f"got audio={'None' if audio is None else 'given'}, sr={sr!r}")
     max_sr = check_int(max_sr, "max_sr", 1000)
     gif = "data:image/gif;base64," + base64.b64encode(comparison_gif(dance, size=size, every=every)).decode("ascii")
-    caption = (f'<div style="font-size:small">{html_lib.escape(dance.name)}: the model (left) and the ground truth '
-               f"(right); the red dot flashes on the music's beats</div>")
+    caption = (f'<div style="font-size:small">{html_lib.escape(dance.name)}: the model (left) and '
+               f"{html_lib.escape(dance.reference)} (right); the red dot flashes on the music's beats</div>")
     if audio is None:
         return f'{caption}<img src="{gif}" alt="{html_lib.escape(dance.name)}">'
     audio, sr = _audio_at_most(audio, sr, max_sr)
@@ -482,9 +492,9 @@ def training_explorer_widget(dances, frame: int = 0) -> widgets.VBox:
         print(frame_summary(dance, frame))
 
     controls = {
-        "song": widgets.Dropdown(options=list(by_name), value=dances[0].name, description="song"),
-        "frame": widgets.IntSlider(value=frame, min=0, max=longest - 1, description="frame",
+        "song": widgets.Dropdown(options=list(by_name), value=dances[0].name, description=_("song")),
+        "frame": widgets.IntSlider(value=frame, min=0, max=longest - 1, description=_("frame"),
                                    continuous_update=False),
-        "overlay": widgets.Checkbox(value=False, description="draw over each other"),
+        "overlay": widgets.Checkbox(value=False, description=_("draw over each other")),
     }
-    return panel(show, controls, title="Training explorer: the model's dance against the ground truth")
+    return panel(show, controls, title=_("Training explorer: the model's dance against the ground truth"))

@@ -6,6 +6,7 @@ Each module's own test file adds the typical wrong answers its checkers must cat
 import importlib
 import math
 import pkgutil
+import re
 import textwrap
 
 import numpy as np
@@ -65,3 +66,49 @@ def test_printed_solution_runs_and_is_correct(module, question):
     assert defined, "the solution defines nothing"
     result = question.evaluate(namespace[defined[-1]])
     assert result.outcome is Outcome.CORRECT, result
+
+
+@pytest.fixture
+def korean():
+    """Korean for one test; fails it if a text shown was missing from the catalogue."""
+    from m2p_course import i18n
+
+    i18n.missing.clear()
+    i18n.set_language("ko")
+    yield
+    i18n.set_language("en")
+    assert sorted(i18n.missing) == [], "texts shown in Korean that the catalogue lacks"
+
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@pytest.mark.parametrize("module, question", QUESTIONS, ids=lambda x: x if isinstance(x, str) else x.name)
+def test_prompt_hints_solution_and_feedback_in_korean(module, question, korean, capsys):
+    assert HANGUL.search(question.prompt) and question.prompt != question._prompt
+    for n in range(1, len(question._hints) + 1):
+        question.hint(n)
+        assert capsys.readouterr().out.startswith("힌트")
+    question.solution()
+    assert capsys.readouterr().out.startswith("풀이:\n")
+    assert str(question.evaluate(____)).startswith("아직 풀지 않았습니다: ____를 여러분의 답으로 바꾼 뒤")
+    assert str(question.evaluate(question.answer())).startswith("정답")
+
+
+@pytest.mark.parametrize("module, question", QUESTIONS, ids=lambda x: x if isinstance(x, str) else x.name)
+def test_korean_solution_is_the_same_code(module, question, korean):
+    """The Korean solution differs from the English one in its comments only, and passes its own check."""
+    import io
+    import tokenize
+
+    def code(text):
+        tokens = tokenize.generate_tokens(io.StringIO(textwrap.dedent(text)).readline)
+        return [(t.type, t.string) for t in tokens if t.type not in (tokenize.COMMENT, tokenize.NL)]
+
+    assert code(question.solution_code()) == code(question._solution)
+    given = {"torch": torch, "F": F, "nn": nn, "np": np, "math": math,
+             **{name: getattr(m2p_course, name) for name in m2p_course.__all__}}
+    namespace = dict(given)
+    exec(textwrap.dedent(question.solution_code()), namespace)
+    defined = [name for name in namespace if name not in given and name != "__builtins__"]
+    assert question.evaluate(namespace[defined[-1]]).outcome is Outcome.CORRECT

@@ -36,8 +36,8 @@ def test_q1_accepts_equivalent_forms(answer):
     ((4800.0, 134), "expected a whole number"),
     ((4800, 100), "is not it"),
 ])
-def test_q1_rejects_typical_mistakes(answer, message):
-    result = ex.q1.evaluate(answer)
+def test_q1_rejects_typical_mistakes(answer, message, feedback):
+    result = feedback(ex.q1, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message
 
 
@@ -54,8 +54,8 @@ def test_q1_rejects_typical_mistakes(answer, message):
     ("8816128", "whole number"),
     (8_816_127, "is not it"),
 ])
-def test_q2_rejects_typical_mistakes(answer, message):
-    result = ex.q2.evaluate(answer)
+def test_q2_rejects_typical_mistakes(answer, message, feedback):
+    result = feedback(ex.q2, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message
 
 
@@ -80,8 +80,8 @@ def test_q3_accepts_equivalent_forms(answer):
     ("(5, 512)", "expected a tuple"),
     ((5, 256), "is not it"),
 ])
-def test_q3_rejects_typical_mistakes(answer, message):
-    result = ex.q3.evaluate(answer)
+def test_q3_rejects_typical_mistakes(answer, message, feedback):
+    result = feedback(ex.q3, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message
 
 
@@ -95,6 +95,6 @@ def test_q3_rejects_typical_mistakes(answer, message):
     (466_560_000.0, "whole number"),
     (466_560_001, "is not it"),
 ])
-def test_q4_rejects_typical_mistakes(answer, message):
-    result = ex.q4.evaluate(answer)
+def test_q4_rejects_typical_mistakes(answer, message, feedback):
+    result = feedback(ex.q4, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message

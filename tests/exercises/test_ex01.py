@@ -36,8 +36,8 @@ def test_float_answer_with_integer_value_is_accepted():
     ("30720", "whole number"),
     (True, "whole number"),
 ])
-def test_q1_rejects(answer, message):
-    result = ex.q1.evaluate(answer)
+def test_q1_rejects(answer, message, feedback):
+    result = feedback(ex.q1, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message
 
 
@@ -51,8 +51,8 @@ def test_q1_rejects(answer, message):
     (lambda n, sr, fps: [][0], "raised IndexError"),
     (225, "expected a function"),
 ])
-def test_q2_rejects(fn, message):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects(fn, message, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message
 
 
@@ -62,8 +62,8 @@ def test_q2_rejects(fn, message):
     (74, "74 frames x 64 values = 4736"),
     (75.5, "whole number"),
 ])
-def test_q3_rejects(answer, message):
-    result = ex.q3.evaluate(answer)
+def test_q3_rejects(answer, message, feedback):
+    result = feedback(ex.q3, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message
 
 
@@ -75,6 +75,6 @@ def test_q3_rejects(answer, message):
     (5000, "0..4799"),
     (2421, "expected 2420"),
 ])
-def test_q4_rejects(answer, message):
-    result = ex.q4.evaluate(answer)
+def test_q4_rejects(answer, message, feedback):
+    result = feedback(ex.q4, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message

@@ -28,8 +28,8 @@ def test_q4_reference_is_the_real_parameter_count():
     (12_000_000, "close but not exact"),
     (1_000, "far off"),
 ])
-def test_q4_rejects_typical_mistakes(answer, fragment):
-    result = ex.q4.evaluate(answer)
+def test_q4_rejects_typical_mistakes(answer, fragment, feedback):
+    result = feedback(ex.q4, answer)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
@@ -74,8 +74,8 @@ def _ln_no_keepdim(x, gamma, beta, eps=1e-5):
     (lambda x, gamma, beta, eps=1e-5: x.mean(-1), "expected shape"),
     (3.0, "expected a function"),
 ])
-def test_q1_rejects_typical_mistakes(fn, fragment):
-    result = ex.q1.evaluate(fn)
+def test_q1_rejects_typical_mistakes(fn, fragment, feedback):
+    result = feedback(ex.q1, fn)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
@@ -90,8 +90,8 @@ def test_q1_rejects_typical_mistakes(fn, fragment):
     (lambda x: x, "differ from torch's exact GELU"),
     (lambda x: x.sum(), "expected shape"),
 ])
-def test_q2_rejects_typical_mistakes(fn, fragment):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects_typical_mistakes(fn, fragment, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
@@ -144,8 +144,8 @@ def _drop_ignores_p_zero(x, p, training):
     (_drop_ignores_p_zero, "p = 0"),
     (lambda x, p, training: x * 0 if training else x, "should be zero"),
 ])
-def test_q3_rejects_typical_mistakes(fn, fragment):
-    result = ex.q3.evaluate(fn)
+def test_q3_rejects_typical_mistakes(fn, fragment, feedback):
+    result = feedback(ex.q3, fn)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 

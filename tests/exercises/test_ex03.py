@@ -30,8 +30,8 @@ def test_q1_reference_matches_the_package_table():
     ("61712", "expected a number"),
     (True, "expected a number"),
 ])
-def test_q1_rejects_typical_mistakes(answer, fragment):
-    result = ex.q1.evaluate(answer)
+def test_q1_rejects_typical_mistakes(answer, fragment, feedback):
+    result = feedback(ex.q1, answer)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
@@ -73,8 +73,8 @@ def _table(length, d_model, *, swap=False, own_exponent=False, pair_index=False,
     (lambda length, d: torch.zeros(length, d), "differs from the package's table"),
     (lambda length, d: _table(length, d).tolist(), "should return a tensor"),
 ])
-def test_q2_rejects_typical_mistakes(fn, fragment):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects_typical_mistakes(fn, fragment, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
@@ -109,8 +109,8 @@ def _shift_one_frequency(pe_row, k):
     (lambda pe_row, k: pe_row[:-1], "expected shape"),
     (lambda pe_row, k: 0, "should return a tensor"),
 ])
-def test_q3_rejects_typical_mistakes(fn, fragment):
-    result = ex.q3.evaluate(fn)
+def test_q3_rejects_typical_mistakes(fn, fragment, feedback):
+    result = feedback(ex.q3, fn)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 

@@ -38,8 +38,8 @@ def scores(q, k):
                  marks=pytest.mark.filterwarnings("ignore:The use of `x.T`")),
     (lambda q, k, v: 3, "torch.Tensor"),
 ])
-def test_q1_rejects_typical_mistakes(wrong, words):
-    result = ex.q1.evaluate(wrong)
+def test_q1_rejects_typical_mistakes(wrong, words, feedback):
+    result = feedback(ex.q1, wrong)
     assert result.outcome is Outcome.INCORRECT and words in result.message
 
 
@@ -51,8 +51,8 @@ def test_q1_rejects_typical_mistakes(wrong, words):
     (torch.zeros(2, 4, dtype=torch.bool), "expected shape (2, 6)"),
     ([[False] * 6, [False] * 4 + [True] * 2], "torch.Tensor"),
 ])
-def test_q2_rejects_typical_mistakes(wrong, words):
-    result = ex.q2.evaluate(wrong)
+def test_q2_rejects_typical_mistakes(wrong, words, feedback):
+    result = feedback(ex.q2, wrong)
     assert result.outcome is Outcome.INCORRECT and words in result.message
 
 
@@ -79,8 +79,8 @@ def test_q3_answer_is_the_real_parameter_count():
     (4_198_400.0, "expected an int"),
     ("4198400", "expected an int"),
 ])
-def test_q3_rejects_typical_mistakes(wrong, words):
-    result = ex.q3.evaluate(wrong)
+def test_q3_rejects_typical_mistakes(wrong, words, feedback):
+    result = feedback(ex.q3, wrong)
     assert result.outcome is Outcome.INCORRECT and words in result.message
 
 
@@ -97,6 +97,6 @@ def test_q4_answer_matches_attention_memory_bytes():
     (5.2, "expected 5598720000"),
     ("5.2 GiB", "number of bytes"),
 ])
-def test_q4_rejects_typical_mistakes(wrong, words):
-    result = ex.q4.evaluate(wrong)
+def test_q4_rejects_typical_mistakes(wrong, words, feedback):
+    result = feedback(ex.q4, wrong)
     assert result.outcome is Outcome.INCORRECT and words in result.message

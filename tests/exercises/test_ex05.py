@@ -64,8 +64,8 @@ def not_attempted(x, layer):
     (lambda x, layer: x[0], "expected shape"),
     (lambda x, layer: "x", "torch.Tensor"),
 ])
-def test_q1_rejects_typical_mistakes(wrong, words):
-    result = ex.q1.evaluate(wrong)
+def test_q1_rejects_typical_mistakes(wrong, words, feedback):
+    result = feedback(ex.q1, wrong)
     assert result.outcome is Outcome.INCORRECT and words in result.message
 
 
@@ -98,8 +98,8 @@ def test_q2_answer_is_the_real_parameter_count():
     (3_152_385, "expected 3152384"),
     (3.152384e6, "expected an int"),
 ])
-def test_q2_rejects_typical_mistakes(wrong, words):
-    result = ex.q2.evaluate(wrong)
+def test_q2_rejects_typical_mistakes(wrong, words, feedback):
+    result = feedback(ex.q2, wrong)
     assert result.outcome is Outcome.INCORRECT and words in result.message
 
 
@@ -120,8 +120,8 @@ def test_q3_answer_is_where_the_counts_cross():
     (6000, "expected 6144"),
     ("6144", "number of frames"),
 ])
-def test_q3_rejects_typical_mistakes(wrong, words):
-    result = ex.q3.evaluate(wrong)
+def test_q3_rejects_typical_mistakes(wrong, words, feedback):
+    result = feedback(ex.q3, wrong)
     assert result.outcome is Outcome.INCORRECT and words in result.message
 
 

@@ -39,15 +39,15 @@ def test_q1_reference_is_the_real_index():
     (torch.tensor([121]), "an int"),
     ("121", "an int"),
 ])
-def test_q1_rejects_typical_mistakes(answer, fragment):
-    result = ex.q1.evaluate(answer)
+def test_q1_rejects_typical_mistakes(answer, fragment, feedback):
+    result = feedback(ex.q1, answer)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
 
 @pytest.mark.parametrize("answer", [121, np.int64(121), np.int32(121), torch.tensor(121), index("right_hand_index_4")])
-def test_q1_accepts_the_index_as_any_integer_type(answer):
-    result = ex.q1.evaluate(answer)
+def test_q1_accepts_the_index_as_any_integer_type(answer, feedback):
+    result = feedback(ex.q1, answer)
     assert result.outcome is Outcome.CORRECT
     assert "+ 1 (step past the wrist)" in result.message
 
@@ -106,36 +106,36 @@ def _last_layer_forgotten(h, w1, b1, w2, b2, w3, b3):
     (lambda h, *params: [0.0] * 134, "return a tensor"),
     ("pose_head", "expected a function"),
 ])
-def test_q2_rejects_typical_mistakes(fn, fragment):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects_typical_mistakes(fn, fragment, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
 
-def test_q2_needs_one_frame_to_work_too():
+def test_q2_needs_one_frame_to_work_too(feedback):
     def batched_only(h, w1, b1, w2, b2, w3, b3):
         if h.dim() != 3:
             raise ValueError("expected [B, T, hidden]")
         return ex.q2.answer()(h, w1, b1, w2, b2, w3, b3)
-    result = ex.q2.evaluate(batched_only)
+    result = feedback(ex.q2, batched_only)
     assert result.outcome is Outcome.INCORRECT and "ValueError" in result.message
     assert "pose_head(one frame [32], ...)" in result.message and "single frame [hidden]" in result.message
 
 
-def test_q2_names_a_hard_coded_1024():
+def test_q2_names_a_hard_coded_1024(feedback):
     def hard_coded(h, w1, b1, w2, b2, w3, b3):
         flat = h.reshape(-1, 1024)
         return ex.q2.answer()(flat, w1, b1, w2, b2, w3, b3).reshape(*h.shape[:-1], 134)
-    result = ex.q2.evaluate(hard_coded)
+    result = feedback(ex.q2, hard_coded)
     assert result.outcome is Outcome.INCORRECT and "RuntimeError" in result.message
     assert "hidden = 32" in result.message and "don't write 1024" in result.message
 
 
-def test_q2_unpacking_three_dimensions_is_named():
+def test_q2_unpacking_three_dimensions_is_named(feedback):
     def three_dims(h, w1, b1, w2, b2, w3, b3):
         batch, frames, hidden = h.shape
         return ex.q2.answer()(h, w1, b1, w2, b2, w3, b3)
-    result = ex.q2.evaluate(three_dims)
+    result = feedback(ex.q2, three_dims)
     assert result.outcome is Outcome.INCORRECT and "single frame [hidden]" in result.message
 
 
@@ -165,8 +165,8 @@ def test_q3_reference_is_the_real_parameter_count():
     (torch.tensor(690_566.0), "an int"),
     (str(690_566), "an int"),
 ])
-def test_q3_rejects_typical_mistakes(answer, fragment):
-    result = ex.q3.evaluate(answer)
+def test_q3_rejects_typical_mistakes(answer, fragment, feedback):
+    result = feedback(ex.q3, answer)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 

@@ -44,8 +44,8 @@ def _hard_coded_temperature(logits, temperature=1.0):
     (lambda logits, t=1.0: logits.tolist(), "should return a tensor"),
     ("softmax", "expected a function"),
 ])
-def test_q1_rejects_typical_mistakes(fn, fragment):
-    result = ex.q1.evaluate(fn)
+def test_q1_rejects_typical_mistakes(fn, fragment, feedback):
+    result = feedback(ex.q1, fn)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
@@ -100,8 +100,8 @@ def _argmax(logits, temperature=1.0):
     (lambda logits, t=1.0: torch.zeros(2, 3), "expected shape"),
     (lambda logits, t=1.0: (0.0, 0.0), "should return a tensor"),
 ])
-def test_q2_rejects_typical_mistakes(fn, fragment):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects_typical_mistakes(fn, fragment, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message
 
@@ -115,22 +115,22 @@ def _numpy_grid(n):
     return torch.from_numpy(np.linspace(-1, 1, n))             # float64: the answer comes out float64
 
 
-def test_q2_accepts_a_float64_grid():
-    result = ex.q2.evaluate(_soft_argmax_with(_numpy_grid, _numpy_grid))
+def test_q2_accepts_a_float64_grid(feedback):
+    result = feedback(ex.q2, _soft_argmax_with(_numpy_grid, _numpy_grid))
     assert result.outcome is Outcome.CORRECT, result.message
 
 
-def test_q2_names_a_mistake_made_with_a_float64_grid():
-    result = ex.q2.evaluate(_soft_argmax_with(_numpy_grid, _numpy_grid, order="yx"))
+def test_q2_names_a_mistake_made_with_a_float64_grid(feedback):
+    result = feedback(ex.q2, _soft_argmax_with(_numpy_grid, _numpy_grid, order="yx"))
     assert result.outcome is Outcome.INCORRECT
     assert "you returned (y, x)" in result.message and "Double" not in result.message
 
 
-def test_q1_accepts_a_float64_answer():
+def test_q1_accepts_a_float64_answer(feedback):
     def in_float64(logits, temperature=1.0):
         flat = (logits.double() / temperature).flatten(-2)
         return torch.softmax(flat, dim=-1).view(logits.shape)
-    result = ex.q1.evaluate(in_float64)
+    result = feedback(ex.q1, in_float64)
     assert result.outcome is Outcome.CORRECT, result.message
 
 
@@ -154,7 +154,7 @@ _FIRST_TWO = 1024 * 512 + 512 + 512 * 256 + 256
     (2_870_000, "close but not exact"),
     (1_000, "far off"),
 ])
-def test_q3_rejects_typical_mistakes(answer, fragment):
-    result = ex.q3.evaluate(answer)
+def test_q3_rejects_typical_mistakes(answer, fragment, feedback):
+    result = feedback(ex.q3, answer)
     assert result.outcome is Outcome.INCORRECT
     assert fragment in result.message

@@ -10,8 +10,8 @@ from m2p_course import ArcFaceLoss, masked_mean
 from m2p_course.exercises import Outcome, ex08 as ex
 
 
-def _rejects(question, answer, fragment):
-    result = question.evaluate(answer)
+def _rejects(question, answer, fragment, feedback):
+    result = feedback(question, answer)
     assert result.outcome is Outcome.INCORRECT, result
     assert fragment in result.message, result.message
 
@@ -30,8 +30,8 @@ def _rejects(question, answer, fragment):
     (lambda x: x.tolist(), "should return a tensor"),
     (lambda x: 2 * F.normalize(x, dim=-1), "do not match F.normalize"),
 ])
-def test_q2_rejects_typical_mistakes(fn, fragment):
-    _rejects(ex.q2, fn, fragment)
+def test_q2_rejects_typical_mistakes(fn, fragment, feedback):
+    _rejects(ex.q2, fn, fragment, feedback)
 
 
 def test_q2_accepts_torch_itself():
@@ -56,8 +56,8 @@ def _valid_sum(x, mask):
     (lambda x, mask: (x * (~mask).float()).sum(1) / (~mask).sum(1, keepdim=True), "last dim of 1"),
     (lambda x, mask: ((~mask).float() * x).sum(1) / (~mask).sum(1, keepdim=True), "last dim of 1"),
 ])
-def test_q1_rejects_typical_mistakes(fn, fragment):
-    _rejects(ex.q1, fn, fragment)
+def test_q1_rejects_typical_mistakes(fn, fragment, feedback):
+    _rejects(ex.q1, fn, fragment, feedback)
 
 
 def test_q1_accepts_a_keepdim_count_and_masked_fill():
@@ -66,8 +66,8 @@ def test_q1_accepts_a_keepdim_count_and_masked_fill():
     assert ex.q1.evaluate(answer).outcome is Outcome.CORRECT
 
 
-def test_q1_other_runtime_errors_are_reported_as_raised():
-    _rejects(ex.q1, lambda x, mask: x @ torch.ones(4), "raised RuntimeError")
+def test_q1_other_runtime_errors_are_reported_as_raised(feedback):
+    _rejects(ex.q1, lambda x, mask: x @ torch.ones(4), "raised RuntimeError", feedback)
 
 
 def test_q1_reference_is_the_package_masked_mean():
@@ -94,8 +94,8 @@ def _true(cos, labels):
     (lambda cos, y, s, m: s * cos, "differ from s * cos"),
     (lambda cos, y, s, m: (s * cos)[:, 0], "expected shape"),
 ])
-def test_q3_rejects_typical_mistakes(fn, fragment):
-    _rejects(ex.q3, fn, fragment)
+def test_q3_rejects_typical_mistakes(fn, fragment, feedback):
+    _rejects(ex.q3, fn, fragment, feedback)
 
 
 def test_q3_reference_equals_arcface_loss_logits():
@@ -123,8 +123,8 @@ def test_q4_reference_is_the_real_loss_floor():
     ("0.341", "expected a number"),
     (True, "expected a number"),
 ])
-def test_q4_rejects_typical_mistakes(answer, fragment):
-    _rejects(ex.q4, answer, fragment)
+def test_q4_rejects_typical_mistakes(answer, fragment, feedback):
+    _rejects(ex.q4, answer, fragment, feedback)
 
 
 def test_q4_accepts_a_tensor_and_a_rounded_value():

@@ -40,8 +40,8 @@ def test_q1_accepts_equivalent_forms(answer):
     (((3, 240),), "expected a pair"),
     (("3, 240", 270), "expected a tuple"),
 ])
-def test_q1_rejects_typical_mistakes(answer, message):
-    result = ex.q1.evaluate(answer)
+def test_q1_rejects_typical_mistakes(answer, message, feedback):
+    result = feedback(ex.q1, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -96,8 +96,8 @@ def _in_place(h, mask):
     (lambda h, m: 1 / 0, "raised ZeroDivisionError"),
     ("not a function", "expected a function"),
 ])
-def test_q2_rejects_typical_mistakes(fn, message):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -133,6 +133,6 @@ def test_q3_accepts_equivalent_forms(answer):
     ((22.5,), "expected a pair"),
     (22.5, "expected a pair"),
 ])
-def test_q3_rejects_typical_mistakes(answer, message):
-    result = ex.q3.evaluate(answer)
+def test_q3_rejects_typical_mistakes(answer, message, feedback):
+    result = feedback(ex.q3, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result

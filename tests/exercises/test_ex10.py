@@ -57,8 +57,8 @@ def _in_place(c, p):
     (lambda c, p: [0.0], "should return a tensor"),
     (lambda c, p: 1 / 0, "raised ZeroDivisionError"),
 ])
-def test_q1_rejects_typical_mistakes(fn, message):
-    result = ex.q1.evaluate(fn)
+def test_q1_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q1, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -107,8 +107,8 @@ def _in_place_pose(m, h, w, s):
     (lambda m, h, w, s: heatmap_target(m, h, w, s).log().numpy(), "should return a tensor"),
     (_in_place_pose, "in place"),
 ])
-def test_q2_rejects_typical_mistakes(fn, message):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -169,8 +169,8 @@ def _total(grads):
     (_in_place_clip, "in place"),
     (lambda grads, m: 1 / 0, "raised ZeroDivisionError"),
 ])
-def test_q3_rejects_typical_mistakes(fn, message):
-    result = ex.q3.evaluate(fn)
+def test_q3_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q3, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 

@@ -44,8 +44,8 @@ def test_q1_accepts_equivalent_forms(fn):
     (lambda b, t, i, o: 2.5, "a whole number"),
     (lambda b, t, i, o: "many", "should be a number"),
 ])
-def test_q1_rejects_typical_mistakes(fn, message):
-    result = ex.q1.evaluate(fn)
+def test_q1_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q1, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -69,8 +69,8 @@ def test_q2_reference_matches_the_package_and_a_real_tensor():
     (lambda b, h, t, d: b * h * t * t * d.itemsize * 8, "(bits)"),
     (lambda b, h, t, d: b * h * t * t * d.itemsize + 1, "should be"),
 ])
-def test_q2_rejects_typical_mistakes(fn, message):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -95,8 +95,8 @@ def test_q3_reference_is_the_largest_that_fits():
     (lambda m, b, h, L, d: math.isqrt(m // (L * h * d.itemsize)), "divide by batch"),
     (lambda m, b, h, L, d: 3, "should be"),
 ])
-def test_q3_rejects_typical_mistakes(fn, message):
-    result = ex.q3.evaluate(fn)
+def test_q3_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q3, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -122,6 +122,6 @@ def test_q4_reference_is_where_stage_flops_cross():
     (lambda d, ff: ff // d, "not ff/d"),
     (lambda d, ff: ff + 1, "should be"),
 ])
-def test_q4_rejects_typical_mistakes(fn, message):
-    result = ex.q4.evaluate(fn)
+def test_q4_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q4, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result

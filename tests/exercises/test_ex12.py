@@ -35,8 +35,8 @@ def test_q1_accepts_whole_numbers(answer):
     (1_000, "far off"),
     (172_000, "close but not exact"),
 ])
-def test_q1_rejects_typical_mistakes(answer, message):
-    result = ex.q1.evaluate(answer)
+def test_q1_rejects_typical_mistakes(answer, message, feedback):
+    result = feedback(ex.q1, answer)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -71,8 +71,8 @@ def test_q2_accepts_equivalent_forms(fn):
     (lambda t, w, o: 3, "should be"),
     (lambda t, w, o: "sixty", "a whole number of windows"),
 ])
-def test_q2_rejects_typical_mistakes(fn, message):
-    result = ex.q2.evaluate(fn)
+def test_q2_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q2, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -107,8 +107,8 @@ def test_q3_accepts_equivalent_forms(fn):
     (lambda s, w: "1", "should return a number"),
     (lambda s, w: True, "should return a number"),
 ])
-def test_q3_rejects_typical_mistakes(fn, message):
-    result = ex.q3.evaluate(fn)
+def test_q3_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q3, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 
@@ -150,8 +150,8 @@ def _in_place(x):
     (lambda x: ex._normalised(x, (0, 1)).numpy(), "should return a tensor"),
     (_in_place, "in place"),
 ])
-def test_q4_rejects_typical_mistakes(fn, message):
-    result = ex.q4.evaluate(fn)
+def test_q4_rejects_typical_mistakes(fn, message, feedback):
+    result = feedback(ex.q4, fn)
     assert result.outcome is Outcome.INCORRECT and message in result.message, result
 
 

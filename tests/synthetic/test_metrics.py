@@ -119,3 +119,46 @@ def test_bad_pose_raises(pose, error, message):
 def test_bad_widths_raise(kwargs, error):
     with pytest.raises(error, match="sigma|smooth"):
         beat_alignment_score(oscillation(), [10, 20], **kwargs)
+
+
+# --- tempo of a dance -----------------------------------------------------------------------------
+
+from m2p_course.synthetic.metrics import dance_tempo, envelope_tempo, on_tempo, tempo_ratio  # noqa: E402
+
+
+def _bouncing(bpm, seconds=20.0, fps=30):
+    """A point bouncing |sin|: still at every beat, so its kinematic beats are the beats."""
+    t = np.arange(int(seconds * fps)) / fps
+    y = np.abs(np.sin(np.pi * t * bpm / 60.0))
+    return np.stack([np.zeros_like(y), y], axis=-1)[:, None, :].repeat(3, axis=1)
+
+
+@pytest.mark.parametrize("bpm", [90.0, 124.0, 150.0])
+def test_dance_tempo_reads_the_beat_of_a_bounce(bpm):
+    assert dance_tempo(_bouncing(bpm)) == pytest.approx(bpm, rel=0.03)
+
+
+def test_a_still_pose_has_no_tempo():
+    assert dance_tempo(np.zeros((90, 3, 2))) == 0.0
+
+
+def test_envelope_tempo_is_finer_than_the_frame_lags():
+    fps, bpm = 30, 144.0
+    t = np.arange(20 * fps) / fps
+    envelope = np.maximum(np.cos(2 * np.pi * t * bpm / 60.0), 0) ** 8
+    assert envelope_tempo(envelope, fps) == pytest.approx(bpm, rel=0.02)        # the lags alone: 138.5 or 150
+    assert envelope_tempo(envelope, fps, upsample=1) in (pytest.approx(138.46, rel=1e-3), pytest.approx(150.0))
+
+
+@pytest.mark.parametrize("ratio, expected", [(1.0, True), (0.5, True), (2.0, True), (1.07, True), (1.9, True),
+                                             (1.5, False), (0.75, False), (1.1, False), (0.0, False)])
+def test_on_tempo_counts_octaves_only(ratio, expected):
+    assert on_tempo(ratio) is expected
+
+
+def test_tempo_ratio_and_its_errors():
+    assert tempo_ratio(150.0, 75.0) == 2.0
+    with pytest.raises(ValueError):
+        tempo_ratio(120.0, 0.0)
+    with pytest.raises(ValueError):
+        on_tempo(-1.0)
