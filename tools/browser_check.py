@@ -41,7 +41,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chromium import CHROMIUM, free_port, launch, require_chromium
 from playwright.sync_api import (
     Error as PlaywrightError,
     Locator,
@@ -61,9 +61,6 @@ from playwright.sync_api import (
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "out" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # a cell's output that holds a widget view (not one nested in an Output widget), and the controls
 WIDGET_ROOT = (".jp-NotebookPanel .jp-Cell-outputArea > .jp-OutputArea-child"
@@ -92,12 +89,6 @@ class Result:
 
 
 # ---------------------------------------------------------------------------- the server
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def copy_notebooks(folder: Path, names: list[str], workdir: Path) -> Path:
     """A copy of ``folder`` (data files included) with the chosen notebooks' outputs cleared."""
@@ -485,8 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder = args.dir.resolve()
     names = select(folder, args.notebooks)
-    if not Path(args.chromium).exists():
-        raise SystemExit(f"{args.chromium} not found: install Debian's chromium (.ci/browser-check does)")
+    require_chromium(args.chromium)
     OUT.mkdir(parents=True, exist_ok=True)
 
     results: list[Result] = []
@@ -496,9 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(copy_notebooks(folder, names, workdir), workdir)
         try:
             with sync_playwright() as playwright:
-                context = playwright.chromium.launch_persistent_context(
-                    str(workdir / "chromium-profile"), executable_path=args.chromium, headless=True,
-                    args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900})
+                context = launch(playwright, workdir / "chromium-profile", args.chromium)
                 try:
                     for name in names:
                         print(f"{name}: running", flush=True)
