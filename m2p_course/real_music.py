@@ -32,6 +32,7 @@ import torch
 
 from .checks import check_int, check_positive_int, check_real
 from .features import DEFAULT_RECIPE, _Analysis, frame_descriptors, num_pose_frames, stack_context
+from .i18n import N_
 from .synthetic.choreography import DANCER_NAMES, generate_dance
 
 __all__ = ["MusicAnalysis", "analyse_music", "dancer_for_tempo", "dance_for_recording", "RecordingDanceDataset",
@@ -338,7 +339,7 @@ class RecordingDance:
         from .widgets.training_explorer import SongDance
 
         return SongDance(self.name, self.predicted, self.choreography, self.beat_frames, dancer=self.report["dancer"],
-                         reference="the course's choreography")
+                         reference=N_("the course's choreography"))
 
 
 def dance_recording(model, music, sr: int | None = None, *, seconds: float | None = None, offset: float = 0.0,

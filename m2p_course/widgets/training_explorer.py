@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..checks import check_frame_indices, check_int, check_positive_int
-from ..i18n import _
+from ..i18n import N_, _
 from ..keypoints import check_pose
 from ._panel import panel
 
@@ -85,7 +85,7 @@ class SongDance:
     beat_frames: np.ndarray
     dancer: str = ""
     fps: int = 30
-    reference: str = "the ground truth"
+    reference: str = N_("the ground truth")
 
     def __post_init__(self):
         predicted, truth = _dance_pair(self.predicted, self.truth)
@@ -455,8 +455,9 @@ def comparison_html(dance: SongDance, audio=None, sr: int | None = None, *, size
                          f"got audio={'None' if audio is None else 'given'}, sr={sr!r}")
     max_sr = check_int(max_sr, "max_sr", 1000)
     gif = "data:image/gif;base64," + base64.b64encode(comparison_gif(dance, size=size, every=every)).decode("ascii")
-    caption = (f'<div style="font-size:small">{html_lib.escape(dance.name)}: the model (left) and '
-               f"{html_lib.escape(dance.reference)} (right); the red dot flashes on the music's beats</div>")
+    text = _("{name}: the model (left) and {reference} (right); the red dot flashes on the music's beats").format(
+        name=html_lib.escape(dance.name), reference=html_lib.escape(_(dance.reference)))
+    caption = f'<div style="font-size:small">{text}</div>'
     if audio is None:
         return f'{caption}<img src="{gif}" alt="{html_lib.escape(dance.name)}">'
     audio, sr = _audio_at_most(audio, sr, max_sr)
