@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -94,6 +96,23 @@ def test_readme_is_a_front_page():
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):           # one row each, with its Colab link
         assert f"](notebooks/{notebook.name})" in README
         assert f"/blob/main/notebooks/{notebook.name})" in README
+
+
+@pytest.mark.parametrize("marker", ["quickstart", "site"])
+def test_the_korean_readme_gives_the_same_commands(marker):
+    """README.ko.md repeats README.md's commands between the same markers; .ci/run and .ci/site-build read
+    README.md's, so the Korean front page must not drift from them."""
+    pattern = rf"<!-- {marker} -->\n```bash\n(.*?)```\n<!-- /{marker} -->"
+    korean = re.search(pattern, (ROOT / "README.ko.md").read_text(encoding="utf-8"), re.S)
+    assert korean, f"README.ko.md needs its {marker} commands between <!-- {marker} --> and <!-- /{marker} -->"
+    assert korean[1] == re.search(pattern, README, re.S)[1]
+
+
+def test_the_korean_readme_gives_a_colab_link_per_korean_notebook():
+    korean = (ROOT / "README.ko.md").read_text(encoding="utf-8")
+    for notebook in sorted((ROOT / "notebooks" / "ko").glob("*.ipynb")):
+        assert f"](notebooks/ko/{notebook.name})" in korean
+        assert f"/blob/main/notebooks/ko/{notebook.name})" in korean
 
 
 def test_the_site_extra_has_ranges_and_constraints_pin_each_package():
