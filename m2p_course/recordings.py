@@ -10,7 +10,7 @@ into a cache folder (``default_recordings_dir``) and checks every file's SHA-256
 Two roles, never mixed:
 
 * ``"train"``: soundtracks of four games (Endgame: Singularity, Warzone 2100, Advanced Strategic
-  Command, Planet Blupi) whose excerpts become training pairs (``m2p_course.realdance``);
+  Command, Planet Blupi) whose excerpts become training pairs (``m2p_course.real_music``);
 * ``"eval"``: pieces of four *other* games (Nexuiz, HyperRogue, The Battle for Wesnoth, Extreme
   Tux Racer), held out: no recording, package or composer of the evaluation set is trained on.
 
