@@ -1,7 +1,8 @@
 """Does the shipped dancer hear real music? Measured on recordings held out from training, in one run.
 
     python tools/fetch_recordings.py                      # once: the recordings, from Debian's registry
-    python benchmarks/bench_real_music.py [--weights DIR] [--recordings DIR] [--clips N] [--figure PNG] | tee benchmarks/bench_real_music.txt
+    python benchmarks/bench_real_music.py [--weights DIR] [--recordings DIR] [--clips N] [--figure PNG]
+    # it prints the table: "| tee benchmarks/bench_real_music.txt" keeps it
 
 For every evaluation recording of ``m2p_course.recordings`` (role "eval": no recording, package or
 composer of them is trained on), the model dances the excerpt (``predict_dance`` over the music
