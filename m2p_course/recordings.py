@@ -20,10 +20,11 @@ Two roles, never mixed:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from .storage import file_sha256
 
 __all__ = ["Recording", "RECORDINGS", "SAMPLE", "recordings", "default_recordings_dir", "recording_path",
            "available_recordings", "load_recording", "sample_path"]
@@ -218,14 +219,6 @@ def recording_path(recording: Recording, root=None) -> Path:
     return base / recording.package_name / rel
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def available_recordings(role: str | None = None, root=None, *, verify: bool = True) -> list[Recording]:
     """The recordings of `role` present under `root`; with `verify`, a file whose SHA-256 differs
     from the catalogue's is a ValueError (never a silently different piece of music)."""
@@ -234,7 +227,7 @@ def available_recordings(role: str | None = None, root=None, *, verify: bool = T
         path = recording_path(rec, root)
         if not path.is_file():
             continue
-        if verify and _sha256(path) != rec.sha256:
+        if verify and file_sha256(path) != rec.sha256:
             raise ValueError(f"{path} is not the catalogue's {rec.name!r}: its SHA-256 differs "
                              f"(expected {rec.sha256}); fetch it again with tools/fetch_recordings.py")
         found.append(rec)

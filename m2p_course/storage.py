@@ -21,6 +21,7 @@ temporary name and then renamed (a crash mid-save leaves no half-written file).
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import os
@@ -30,7 +31,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-__all__ = ["FORMAT", "CONFIG_NAME", "WEIGHTS_NAME", "save_module", "load_module", "header_shapes"]
+__all__ = ["FORMAT", "CONFIG_NAME", "WEIGHTS_NAME", "save_module", "load_module", "header_shapes", "file_sha256"]
 
 FORMAT = "m2p-course/1"
 CONFIG_NAME = "config.json"
@@ -266,3 +267,12 @@ def load_module(cls, directory, device: torch.device | str | None = None,
     model.load_state_dict(read_safetensors(weights_path), strict=True)
     model.to(device=torch.device("cpu") if device is None else device, dtype=dtype)
     return model.eval()
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, as hex, read 1 MiB at a time (a recording's, a checkpoint's)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -34,6 +34,7 @@ from .checks import check_bool, check_int, check_real
 from .i18n import _
 from .model import M2PEncoder
 from .soft_argmax import coordinate_grid
+from .storage import file_sha256
 
 __all__ = ["TrainConfig", "load_data", "build_model", "random_crops", "dance_loss", "evaluate", "train",
            "TrainResult"]
@@ -525,7 +526,7 @@ class _Run:
         write_tensors(Path(out) / "arcface.safetensors", arcface.state_dict())
         extra = {"crops": self.crops.get_state().tolist(), "torch_rng": torch.get_rng_state().tolist(),
                  "seconds": metrics["seconds"], "total": self.total if self.planned else None,
-                 "files": {name: _fingerprint(Path(out) / name) for name in _FINGERPRINTED}}
+                 "files": {name: file_sha256(Path(out) / name) for name in _FINGERPRINTED}}
         save_training_state(out, self.optimizer, self.scheduler, step=self.step, extra=extra)
 
     def _resume(self, folder: Path, arcface) -> None:
@@ -539,7 +540,7 @@ class _Run:
             raise ValueError(f"cannot resume {folder}: its training.json differs from this run's config in {changed}")
         state = load_training_state(folder, self.optimizer, self.scheduler)
         for name, digest in state["extra"].get("files", {}).items():
-            if _fingerprint(folder / name) != digest:
+            if file_sha256(folder / name) != digest:
                 raise ValueError(f"cannot resume {folder}: its {name} is not the one saved with its training state "
                                  f"(step {state['step']}); a save was cut short or the file was changed since")
         self.model.load_state_dict(load_pretrained(folder).state_dict())
@@ -557,16 +558,6 @@ RUN_FILES = ("config.json", "model.safetensors", "arcface.safetensors", "trainin
              "optimizer.safetensors", "training_state.json")
 """What ``train(out=...)`` writes and ``resume`` reads back (and loss.png, a picture)."""
 _FINGERPRINTED = ("config.json", "model.safetensors", "arcface.safetensors", "metrics.json")
-
-
-def _fingerprint(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read(path: Path) -> str:

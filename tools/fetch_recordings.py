@@ -27,11 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from m2p_course.recordings import (  # noqa: E402
-    _sha256,
     default_recordings_dir,
     recording_path,
     recordings,
 )
+from m2p_course.storage import file_sha256  # noqa: E402
 
 
 def fetch_package(package: str, dest: Path) -> Path:
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
             print(f"MISSING {rec.name}: {path}")
             bad += 1
             continue
-        digest = _sha256(path)
+        digest = file_sha256(path)
         if args.print_sha:
             print(f"{rec.name} {digest}")
         elif digest != rec.sha256:
