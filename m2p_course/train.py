@@ -69,6 +69,8 @@ class TrainConfig:
     warmup_steps: int = 100
     grad_clip: float = 1.0
     velocity_weight: float = 2.0     # L1 on frame-to-frame motion: keeps the hits on the beats sharp
+    speed_weight: float = 0.0        # L1 on each joint's speed |d pose/dt|, whatever its direction: a model unsure
+                                     # of the move still slows down on the beat and moves between beats
     heatmap_weight: float = 0.1      # KL to a Gaussian heatmap at the true position
     heatmap_sigma: float = 1.0       # its width, in cells
     start_at_mean_pose: bool = True  # the pose head's bias starts at the training set's mean pose
@@ -80,6 +82,8 @@ class TrainConfig:
     eval_every: int = 500            # steps between validations (an "epoch": 8000 crops, 50 of each song)
     feature_dropout: float = 0.0     # per crop, each of the timbre / harmony / onset groups is zeroed with this
                                      # chance (``drop_feature_groups``): the beat and the tempo must carry the dance
+    beat_only: float = 0.0           # per crop, the chance that every one of those groups is zeroed at once: the
+                                     # model must dance from the beat alone, which any music has
 
     def __post_init__(self):
         for f in fields(self):
@@ -92,6 +96,7 @@ class TrainConfig:
                 check_bool(value, f.name)
         check_real(self.dropout, "dropout", 0, 1, high_open=True)
         check_real(self.feature_dropout, "feature_dropout", 0, 1, high_open=True)
+        check_real(self.beat_only, "beat_only", 0, 1)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.window > int(self.seconds * 30):
@@ -161,10 +166,12 @@ def stacked(dataset) -> dict:
 KEPT_GROUPS = ("beat", "local_tempo")   # never dropped: what a dance must follow on any music
 
 
-def drop_feature_groups(music: torch.Tensor, p: float, generator: torch.Generator, recipe=None) -> torch.Tensor:
+def drop_feature_groups(music: torch.Tensor, p: float, generator: torch.Generator, recipe=None,
+                        beat_only: float = 0.0) -> torch.Tensor:
     """music [B, T, context * frame_dim] (the recipe's offset-major columns) -> a copy in which, for each
     crop, every group but the beat and the tempo is zeroed (its mean, as the groups are z-scored) with
-    probability p, across the whole context window.
+    probability p, across the whole context window; and, with probability ``beat_only``, all of them at
+    once (the crop keeps only its beats and its tempo).
 
     Real recordings sound nothing like the synthesiser; the beat tracker's output and the tempo do not
     care. Without their timbre, harmony and onsets now and then, the model must learn to dance from
@@ -174,18 +181,20 @@ def drop_feature_groups(music: torch.Tensor, p: float, generator: torch.Generato
 
     recipe = DEFAULT_RECIPE if recipe is None else recipe
     check_real(p, "p", 0, 1)
-    if p == 0:
+    check_real(beat_only, "beat_only", 0, 1)
+    if p == 0 and beat_only == 0:
         return music
     b, t, dim = music.shape
     if dim != recipe.dim:
         raise ValueError(f"music must have the recipe's {recipe.dim} columns, got shape {tuple(music.shape)}")
     keep = torch.ones(b, recipe.frame_dim, dtype=music.dtype)
+    alone = torch.rand(b, generator=generator) < beat_only if beat_only > 0 else torch.zeros(b, dtype=torch.bool)
     for group in recipe.groups:
         if group.name in KEPT_GROUPS:
             continue
         cols = recipe.group_columns(group.name)
-        dropped = torch.rand(b, generator=generator) < p
-        keep[dropped, cols] = 0.0
+        dropped = (torch.rand(b, generator=generator) < p) if p > 0 else torch.zeros(b, dtype=torch.bool)
+        keep[dropped | alone, cols] = 0.0
     return (music.view(b, t, recipe.context, recipe.frame_dim) * keep[:, None, None, :]).view(b, t, dim)
 
 
@@ -243,14 +252,23 @@ def dance_loss(logits, coords, face_embed, pose, dancer, arcface, config: TrainC
     position: mean |coords - pose| (L1 in the [-1, 1] frame) of the soft-argmax coordinates
     velocity: mean |d coords/dt - d pose/dt| (frame differences): without it a model that is
               unsure where the next beat falls smears the motion and the hits disappear
+    speed:    with speed_weight > 0, mean ||d coords/dt|| - ||d pose/dt||| per joint: the speed
+              alone, whatever the direction. Unsure of the move (real music's chords are hard to
+              hear), L1 on positions and velocities is least by standing still; the speed still
+              asks for a body that slows down on the beat and moves between beats
     heatmap:  KL(target || softmax(logits)) per joint, the target a Gaussian of heatmap_sigma cells
               at the true position: every cell gets a gradient, not only the expected value
     arcface:  ArcFaceLoss(face_embed, dancer): who is dancing, from the music alone
     """
     position = (coords - pose).abs().mean()
-    velocity = (coords.diff(dim=1) - pose.diff(dim=1)).abs().mean()
+    moved, moves = coords.diff(dim=1), pose.diff(dim=1)
+    velocity = (moved - moves).abs().mean()
     loss = position + config.velocity_weight * velocity
     parts = {"position": position.item(), "velocity": velocity.item()}
+    if config.speed_weight > 0:
+        speed = (_speed(moved) - _speed(moves)).abs().mean()
+        loss = loss + config.speed_weight * speed
+        parts["speed"] = speed.item()
     if config.heatmap_weight > 0:
         target = heatmap_target(pose, *logits.shape[-2:], config.heatmap_sigma).flatten(-2)
         log_prob = torch.log_softmax(logits.float().flatten(-2), dim=-1)
@@ -261,6 +279,11 @@ def dance_loss(logits, coords, face_embed, pose, dancer, arcface, config: TrainC
     loss = loss + config.arcface_weight * identity
     parts["arcface"] = identity.item()
     return loss, parts
+
+
+def _speed(moves: torch.Tensor) -> torch.Tensor:
+    """[B, T - 1, 134, 2] frame differences -> [B, T - 1, 134] their lengths (smooth at 0, for the gradient)."""
+    return (moves.float().pow(2).sum(-1) + 1e-8).sqrt()
 
 
 def forward_coords(model, music, padding_mask=None):
@@ -465,8 +488,8 @@ class _Run:
             self.optimizer, lambda s: _lr_factor(s, config.warmup_steps, self.total))
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
         self.crops = torch.Generator().manual_seed(config.seed)   # the same batches on every process
-        self.history = {"step": [], "loss": [], "position": [], "velocity": [], "heatmap": [], "arcface": [],
-                        "val": []}
+        self.history = {"step": [], "loss": [], "position": [], "velocity": [], "speed": [], "heatmap": [],
+                        "arcface": [], "val": []}
         self.step, self.start, self.saved_total = 0, time.perf_counter(), None
         if resume is not None:
             self._resume(Path(resume), arcface)
@@ -494,8 +517,9 @@ class _Run:
 
     def next_batch(self) -> dict:
         batch = random_crops(self.train_data, self.config.batch_size, self.config.window, self.crops)
-        if self.config.feature_dropout > 0:
-            batch["music"] = drop_feature_groups(batch["music"], self.config.feature_dropout, self.crops)
+        if self.config.feature_dropout > 0 or self.config.beat_only > 0:
+            batch["music"] = drop_feature_groups(batch["music"], self.config.feature_dropout, self.crops,
+                                                 beat_only=self.config.beat_only)
         share = self.config.batch_size // self.world
         mine = slice(self.rank * share, (self.rank + 1) * share)
         return {k: v[mine].to(self.device) for k, v in batch.items()}
@@ -549,7 +573,7 @@ class _Run:
         self.crops.set_state(torch.tensor(state["extra"]["crops"], dtype=torch.uint8))
         torch.set_rng_state(torch.tensor(state["extra"]["torch_rng"], dtype=torch.uint8))
         history = json.loads(_read(folder / "metrics.json"))["history"]
-        self.history = {k: history[k] for k in self.history}
+        self.history = {k: history.get(k, []) for k in self.history}   # "speed" is newer than some runs
         self.start -= state["extra"]["seconds"]
         self.saved_total = state["extra"].get("total")
 
@@ -676,8 +700,9 @@ def save_loss_figure(history: dict, path) -> Path:
     fig = Figure(figsize=(9, 3.2))
     FigureCanvasAgg(fig)
     ax, bx = fig.subplots(1, 2)
-    for name in ("loss", "position", "velocity"):
-        ax.plot(history["step"], history[name], label=name, lw=1)
+    for name in ("loss", "position", "velocity", "speed"):
+        if len(history.get(name) or []) == len(history["step"]):
+            ax.plot(history["step"], history[name], label=name, lw=1)
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_title("training loss")

@@ -81,6 +81,25 @@ def test_dance_loss_parts_are_zero_at_the_truth_and_grow_with_the_error():
     assert blurred["heatmap"] > 0.3
 
 
+def test_the_speed_part_asks_for_motion_whatever_its_direction():
+    config = TrainConfig(**TINY, speed_weight=1.0)
+    torch.manual_seed(0)
+    pose = torch.cumsum(torch.randn(2, 6, 134, 2) * 0.02, dim=1)
+    logits = heatmap_target(pose, 4, 4, config.heatmap_sigma).clamp_min(1e-30).log()
+    arcface, embed, dancer = ArcFaceLoss(4, 8), torch.randn(2, 8), torch.tensor([0, 2])
+    mirrored = pose[:, :1] - (pose - pose[:, :1])                          # every move the other way
+    loss, parts = dance_loss(logits, mirrored, embed, pose, dancer, arcface, config)
+    assert parts["speed"] < 1e-4 and parts["velocity"] > 0.01              # the same speeds, other directions
+    still = pose.mean(dim=1, keepdim=True).expand_as(pose)
+    _, stood = dance_loss(logits, still, embed, pose, dancer, arcface, config)
+    true_speed = pose.diff(dim=1).norm(dim=-1).mean().item()
+    assert stood["speed"] == pytest.approx(true_speed, abs=2e-4)          # standing still costs the whole speed
+    unweighted, without = dance_loss(logits, still, embed, pose, dancer, arcface, TrainConfig(**TINY))
+    assert "speed" not in without                                          # not a part unless it counts
+    weighted, _ = dance_loss(logits, still, embed, pose, dancer, arcface, config)
+    assert weighted.item() == pytest.approx(unweighted.item() + stood["speed"], rel=1e-4)
+
+
 def test_random_crops_are_windows_of_the_clips_and_repeat_for_a_seed():
     data = {"music": torch.arange(3 * 10 * 2.0).view(3, 10, 2), "pose": torch.zeros(3, 10, 134, 2),
             "dancer": torch.tensor([0, 1, 2])}
@@ -100,6 +119,10 @@ def test_config_rejects_bad_values():
         TrainConfig(window=400, seconds=12.0)
     with pytest.raises(ValueError, match="batch_size must be"):
         TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match="beat_only"):
+        TrainConfig(beat_only=-0.1)
+    with pytest.raises(ValueError, match="speed_weight"):
+        TrainConfig(speed_weight=-1.0)
     with pytest.raises(ValueError, match="give exactly one of steps or minutes"):
         train(TrainConfig(**TINY))
 
@@ -225,6 +248,14 @@ def test_feature_dropout_zeroes_whole_groups_but_never_the_beat_or_the_tempo():
     kept = torch.isclose(out[..., mfcc], before[..., mfcc]).flatten(1).all(dim=1)
     assert torch.all(zeroed | kept) and 16 < zeroed.sum() < 48
     assert drop_feature_groups(music, 0.0, torch.Generator()) is music
+    alone = drop_feature_groups(music, 0.0, torch.Generator().manual_seed(0), beat_only=0.5).view(64, 6, 100, 48)
+    kept = [c for name in ("beat", "local_tempo") for c in range(48)[DEFAULT_RECIPE.group_columns(name)]]
+    others = [c for c in range(48) if c not in kept]
+    empty = (alone[..., others] == 0).flatten(1).all(dim=1)                 # per crop: every other group, or none
+    whole = torch.equal(alone[~empty], before[~empty])
+    assert whole and 16 < empty.sum() < 48 and torch.equal(alone[..., kept], before[..., kept])
+    with pytest.raises(ValueError, match="beat_only"):
+        drop_feature_groups(music, 0.0, torch.Generator(), beat_only=1.5)
     with pytest.raises(ValueError, match="4800 columns"):
         drop_feature_groups(torch.zeros(2, 3, 48), 0.5, torch.Generator())
 

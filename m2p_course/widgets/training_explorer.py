@@ -228,7 +228,7 @@ def plot_dance_frame(dance: SongDance, frame: int, *, overlay: bool = False):
 # -----------------------------------------------------------------------------
 # a training run's history (train(...).history)
 
-_LOSS_PARTS = ("loss", "position", "velocity", "heatmap", "arcface")
+_LOSS_PARTS = ("loss", "position", "velocity", "speed", "heatmap", "arcface")
 _VAL_CURVES = (("error_ratio", "keypoint error / mean pose's", "o-"), ("bas_ratio", "BAS / ground truth's", "s-"),
                ("dancer_accuracy", "dancer identified", "^-"))
 
