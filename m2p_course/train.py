@@ -559,6 +559,8 @@ class _Run:
         from .checkpoint import load_pretrained, load_training_state
 
         saved, mine = json.loads(_read(folder / "training.json")), asdict(self.config)
+        saved = {**{k: v for k, v in asdict(TrainConfig()).items() if k not in saved}, **saved}  # fields newer
+        # than the run (speed_weight, beat_only) had their defaults then
         if saved != mine:
             changed = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
             raise ValueError(f"cannot resume {folder}: its training.json differs from this run's config in {changed}")
