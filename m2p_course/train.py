@@ -44,7 +44,9 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every training choice. The defaults are those of the shipped model (``m2p_course.pretrained``)."""
+    """Every training choice. The defaults are the course's base recipe, on synthetic songs only; the shipped
+    model's (``m2p_course.pretrained``) is the ``training.json`` beside its weights: these defaults with more
+    songs, the real recordings, a lower lr, ``speed_weight`` and ``beat_only`` (``m2p-course train --like-shipped``)."""
 
     # model: a small spatial-head encoder (the guide's architecture at hidden 128, 2 layers)
     hidden_dim: int = 128
@@ -748,8 +750,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=None, help=_("default {seed}").format(seed=TrainConfig.seed))
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help=_("fp32 (default), bf16 (autocast, CPU or GPU) or fp16 (GPU, with a GradScaler)"))
-    parser.add_argument("--config", type=Path, default=None,
+    recipe = parser.add_mutually_exclusive_group()
+    recipe.add_argument("--config", type=Path, default=None,
                         help=_("a JSON file of TrainConfig fields (e.g. a run's training.json); options override it"))
+    recipe.add_argument("--like-shipped", action="store_true",
+                        help=_("the shipped model's recipe, the training.json beside its weights (it trains on the "
+                               "real recordings too: fetch them first); options override it"))
     parser.add_argument("--resume", type=Path, default=None,
                         help=_("continue a run written by --out (finished, or interrupted after a checkpoint: one "
                                "is written at every evaluation) up to --steps, or without --steps to the steps it "
@@ -763,17 +769,23 @@ def add_arguments(parser) -> None:
 
 def config_from_args(args) -> TrainConfig:
     base = TrainConfig()
-    if args.config is not None:
+    source = args.config
+    if getattr(args, "like_shipped", False):
+        from .checkpoint import PRETRAINED_DIR
+
+        source = PRETRAINED_DIR / "training.json"
+    if source is not None:
+        option = "--like-shipped" if args.config is None else "--config"
         try:
-            values = json.loads(Path(args.config).read_text())
+            values = json.loads(Path(source).read_text())
         except FileNotFoundError:
-            raise FileNotFoundError(f"--config {args.config}: no such file") from None
+            raise FileNotFoundError(f"{option} {source}: no such file") from None
         except json.JSONDecodeError as err:
-            raise ValueError(f"--config {args.config} is not valid JSON: {err}") from None
+            raise ValueError(f"{option} {source} is not valid JSON: {err}") from None
         known = {f.name for f in fields(TrainConfig)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"--config {args.config} has unknown fields {unknown}; TrainConfig's are {sorted(known)}")
+            raise ValueError(f"{option} {source} has unknown fields {unknown}; TrainConfig's are {sorted(known)}")
         base = replace(base, **values)
     return with_overrides(base, batch_size=args.batch_size, seed=args.seed, precision=args.precision,
                           real_music=getattr(args, "real_music", None))

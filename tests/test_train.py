@@ -161,6 +161,25 @@ def test_resume_continues_exactly_like_one_uninterrupted_run(tmp_path, cache):
         train(config, minutes=1, resume=tmp_path / "half", progress=False, cache_dir=cache)
 
 
+def test_like_shipped_reads_the_shipped_models_recipe(tmp_path, capsys):
+    import argparse
+
+    from m2p_course.checkpoint import PRETRAINED_DIR
+    from m2p_course.train import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    shipped = json.loads((PRETRAINED_DIR / "training.json").read_text())
+    config = config_from_args(parser.parse_args(["--out", "o", "--steps", "1", "--like-shipped"]))
+    assert asdict(config) == {**asdict(TrainConfig()), **shipped}
+    assert config != TrainConfig()                               # the shipped recipe is not the defaults
+    seeded = config_from_args(parser.parse_args(["--out", "o", "--steps", "1", "--like-shipped", "--seed", "5"]))
+    assert seeded.seed == 5 and seeded.lr == config.lr            # an option overrides one field of it
+    with pytest.raises(SystemExit):
+        main(["train", "--steps", "1", "--out", str(tmp_path / "o"), "--like-shipped", "--config", "c.json"])
+    assert "argument --config: not allowed with argument --like-shipped" in capsys.readouterr().err
+
+
 def test_command_errors_are_clear(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"hidden": 8}))
