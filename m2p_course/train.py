@@ -769,13 +769,12 @@ def add_arguments(parser) -> None:
 
 def config_from_args(args) -> TrainConfig:
     base = TrainConfig()
-    source = args.config
+    source, option = args.config, "--config"
     if getattr(args, "like_shipped", False):
         from .checkpoint import PRETRAINED_DIR
 
-        source = PRETRAINED_DIR / "training.json"
+        source, option = PRETRAINED_DIR / "training.json", "--like-shipped"
     if source is not None:
-        option = "--like-shipped" if args.config is None else "--config"
         try:
             values = json.loads(Path(source).read_text())
         except FileNotFoundError:
